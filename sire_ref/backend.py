@@ -1,0 +1,65 @@
+"""The array-module switch: NumPy always, CuPy when it and a GPU are present.
+
+Reference code never imports numpy as its compute module directly; it asks
+`array_module(*arrays)` for the module ("xp") that owns its inputs, so the same
+lines run on NumPy arrays (CPU) and CuPy arrays (GPU).
+
+dtype policy: float64 is the reference precision, float32 is supported
+everywhere, nothing else is accepted for parameters or inputs.
+"""
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+try:  # CuPy is optional (extra "gpu"); importing it must never be required.
+    import cupy as _cupy
+except ImportError:  # pragma: no cover - depends on the machine
+    _cupy = None
+
+
+def cupy_available():
+    """True when CuPy imports and sees at least one CUDA device."""
+    if _cupy is None:
+        return False
+    try:
+        return _cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # CUDA driver missing or broken: treat as no GPU
+        return False
+
+
+def is_array(a):
+    """True for a NumPy ndarray or (when CuPy is importable) a CuPy ndarray."""
+    return isinstance(a, np.ndarray) or (_cupy is not None and isinstance(a, _cupy.ndarray))
+
+
+def array_module(*arrays):
+    """The module (numpy or cupy) that owns `arrays`; numpy when none is a CuPy array."""
+    if _cupy is not None:
+        return _cupy.get_array_module(*arrays)
+    return np
+
+
+def get_module(name):
+    """Array module by name: "numpy" or "cupy" (the latter needs CuPy and a GPU)."""
+    if name == "numpy":
+        return np
+    if name == "cupy":
+        if not cupy_available():
+            raise RuntimeError("backend 'cupy' requested but CuPy or a CUDA device is missing; "
+                               "install the 'gpu' extra on a machine with a GPU")
+        return _cupy
+    raise ValueError(f"backend must be 'numpy' or 'cupy', got {name!r}")
+
+
+def to_numpy(a):
+    """Host NumPy copy-or-view of a NumPy or CuPy array."""
+    if _cupy is not None and isinstance(a, _cupy.ndarray):
+        return _cupy.asnumpy(a)
+    return np.asarray(a)
+
+
+def to_module(tree, xp):
+    """Move every array of a dict (or a single array) onto module `xp`."""
+    if isinstance(tree, dict):
+        return {k: to_module(v, xp) for k, v in tree.items()}
+    return xp.asarray(tree)

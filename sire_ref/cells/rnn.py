@@ -1,0 +1,69 @@
+r"""Elman tanh RNN, the equations of PyTorch nn.RNN / nn.RNNCell (nonlinearity='tanh').
+
+One application of the update f of Eq. 2.1, for a batch:
+
+    a      = x_t W_ih^T + b_ih + s W_hh^T + b_hh        a, s, s_next: (B, H); x_t: (B, I)
+    s_next = tanh(a)
+
+with W_ih = params["weight_ih"] (H, I), W_hh = params["weight_hh"] (H, H),
+b_ih = params["bias_ih"] (H,), b_hh = params["bias_hh"] (H,), and s_0 = params["s0"] (H,).
+
+Backward, the forward read in reverse, one chain-rule step per line:
+
+    da    = ds_next * (1 - s_next**2)
+    dW_ih = da^T x_t      db_ih = sum_b da      dx_t = da W_ih
+    dW_hh = da^T s        db_hh = sum_b da      ds   = da W_hh
+
+`forward`/`backward` run this over (B, T, I) sequences with optional lengths;
+see `recurrence.py` for the sequence semantics shared with the GRU.
+"""
+import numpy as np
+
+from .. import backend
+from . import recurrence
+
+
+def _step(params, s, x_t):
+    a = x_t @ params["weight_ih"].T + params["bias_ih"] + s @ params["weight_hh"].T + params["bias_hh"]
+    s_next = backend.array_module(a).tanh(a)
+    return s_next, {"cell": "rnn", "s": s, "x_t": x_t, "s_next": s_next}
+
+
+def _step_backward(params, cache, ds_next):
+    s, x_t, s_next = cache["s"], cache["x_t"], cache["s_next"]
+    da = ds_next * (1 - s_next * s_next)
+    grads = {"weight_ih": da.T @ x_t, "weight_hh": da.T @ s,
+             "bias_ih": da.sum(axis=0), "bias_hh": da.sum(axis=0)}
+    return grads, da @ params["weight_hh"], da @ params["weight_ih"]
+
+
+CELL = recurrence.CellSpec(name="rnn", gates=1, step=_step, step_backward=_step_backward)
+
+
+def init_params(input_size, hidden_size, rng, dtype=np.float64):
+    """Parameters weight_ih (H, I), weight_hh (H, H), bias_ih (H,), bias_hh (H,), s0 (H,).
+
+    Weights and biases ~ U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch; s0 = 0. `rng` is a
+    numpy.random.Generator; dtype float64 (reference) or float32.
+    """
+    return recurrence.init_params(CELL, input_size, hidden_size, rng, dtype)
+
+
+def step(params, s, x_t):
+    """s_next = tanh(x_t W_ih^T + b_ih + s W_hh^T + b_hh); s (B, H), x_t (B, I) -> (s_next (B, H), cache)."""
+    return recurrence.step(CELL, params, s, x_t)
+
+
+def step_backward(params, cache, ds_next):
+    """Gradients of one step: ds_next (B, H) -> (grads of the 4 weights, ds (B, H), dx_t (B, I))."""
+    return recurrence.step_backward(CELL, params, cache, ds_next)
+
+
+def forward(params, x, lengths=None):
+    """x (B, T, I), lengths (B,) ints in 1..T or None -> (states (B, T, H), cache); Eq. 2.2."""
+    return recurrence.forward(CELL, params, x, lengths)
+
+
+def backward(params, cache, dstates):
+    """dstates = dL/dstates (B, T, H) -> (grads with the keys of params, dx (B, T, I))."""
+    return recurrence.backward(CELL, params, cache, dstates)

@@ -1,0 +1,135 @@
+"""PyTorch interop: parameter maps for nn.RNN / nn.GRU / nn.RNNCell / nn.GRUCell, and an autograd oracle.
+
+torch is optional: it is imported only when one of these functions is called,
+and a clear ImportError says how to install it when it is missing.
+
+Name map (single layer, unidirectional, with biases; the same row blocks and
+gate order r, z, n as ours):
+    nn.RNN / nn.GRU:          weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0
+    nn.RNNCell / nn.GRUCell:  weight_ih,    weight_hh,    bias_ih,    bias_hh
+    s0: not part of a torch module; it is torch's h0 (zeros by default), passed separately.
+"""
+import numpy as np
+
+from .. import backend
+from ..cells import get_cell
+from ..cells.recurrence import WEIGHT_KEYS, check_params
+from ..validate import check_array, check_lengths
+
+_DTYPES = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError as err:
+        raise ImportError("sire_ref.interop.torch needs PyTorch: pip install 'sire_ref[torch]' "
+                          "(or pip install torch)") from err
+    return torch
+
+
+def _module_kind(module):
+    """("rnn" | "gru", is_cell, key suffix) for a supported torch module, else a clear error."""
+    nn = _torch().nn
+    kinds = {nn.RNN: ("rnn", False), nn.GRU: ("gru", False),
+             nn.RNNCell: ("rnn", True), nn.GRUCell: ("gru", True)}
+    if type(module) not in kinds:
+        raise TypeError(f"module must be nn.RNN, nn.GRU, nn.RNNCell or nn.GRUCell, "
+                        f"got {type(module).__name__}")
+    kind, is_cell = kinds[type(module)]
+    if kind == "rnn" and module.nonlinearity != "tanh":
+        raise ValueError(f"module must use nonlinearity='tanh', got {module.nonlinearity!r}")
+    if not module.bias:
+        raise ValueError("module must have bias=True (our cells always carry bias_ih and bias_hh)")
+    if not is_cell and (module.num_layers != 1 or module.bidirectional):
+        raise ValueError(f"module must be single-layer and unidirectional, got num_layers="
+                         f"{module.num_layers}, bidirectional={module.bidirectional}")
+    return kind, is_cell, ("" if is_cell else "_l0")
+
+
+def params_from_torch(module, s0=None):
+    """Copy a torch module's weights into our params dict (NumPy arrays of the module's dtype).
+
+    s0: the initial state (H,) as a torch tensor or NumPy array, or None for
+    torch's default h0 = 0. Returns weight_ih, weight_hh, bias_ih, bias_hh, s0.
+    """
+    kind, _, suffix = _module_kind(module)
+    params = {k: getattr(module, k + suffix).detach().cpu().numpy().copy() for k in WEIGHT_KEYS}
+    dtype = params["weight_ih"].dtype
+    H = module.hidden_size
+    if s0 is None:
+        s0 = np.zeros(H, dtype=dtype)
+    elif isinstance(s0, _torch().Tensor):
+        s0 = s0.detach().cpu().numpy().copy()
+    check_array(s0, "s0", shape=(H,), dtype=dtype)
+    params["s0"] = s0
+    check_params(get_cell(kind).CELL, params, name="module parameters")
+    return params
+
+
+def _kind_of(params):
+    """"rnn" or "gru" from the row count of weight_ih (H or 3H rows)."""
+    if not isinstance(params, dict) or "weight_ih" not in params or "s0" not in params:
+        raise TypeError("params must be a dict with at least 'weight_ih' and 's0'")
+    rows, H = params["weight_ih"].shape[0], params["s0"].shape[0]
+    kinds = {H: "rnn", 3 * H: "gru"}
+    if rows not in kinds:
+        raise ValueError(f"params['weight_ih'] must have H={H} rows (rnn) or 3H={3 * H} rows (gru), "
+                         f"got {rows}")
+    return kinds[rows]
+
+
+def params_to_torch(params, cell=False):
+    """A new torch module holding exactly our weights.
+
+    cell=False gives nn.RNN / nn.GRU (batch_first=True), cell=True nn.RNNCell /
+    nn.GRUCell, in the params' dtype. s0 does not belong to a torch module:
+    pass torch.as_tensor(params["s0"]) as h0 yourself.
+    """
+    torch = _torch()
+    kind = _kind_of(params)
+    I, H, dtype = check_params(get_cell(kind).CELL, params)
+    tdtype = getattr(torch, _DTYPES[dtype])
+    if cell:
+        module = {"rnn": torch.nn.RNNCell, "gru": torch.nn.GRUCell}[kind](I, H, dtype=tdtype)
+    else:
+        module = {"rnn": torch.nn.RNN, "gru": torch.nn.GRU}[kind](I, H, batch_first=True, dtype=tdtype)
+    suffix = "" if cell else "_l0"
+    with torch.no_grad():
+        for k in WEIGHT_KEYS:
+            getattr(module, k + suffix).copy_(torch.from_numpy(backend.to_numpy(params[k])))
+    return module
+
+
+def oracle(params, x, lengths=None, dstates=None):
+    """PyTorch autograd's states and gradients for our sequence semantics, as NumPy arrays.
+
+    Runs nn.RNN / nn.GRU on a packed batch (pack_padded_sequence), rebuilds our
+    states (B, T, H) by carrying each sequence's final state past its length, and
+    backpropagates L = sum(dstates * states). Returns (states, grads, dx) with
+    grads keyed like params (s0 included). Independent of our backward code.
+    """
+    torch = _torch()
+    rnn_utils = torch.nn.utils.rnn
+    kind = _kind_of(params)
+    I, H, dtype = check_params(get_cell(kind).CELL, params)
+    check_array(x, "x", shape=(None, None, I), dtype=dtype)
+    B, T, _ = x.shape
+    lengths = check_lengths(lengths, B, T)
+    module = params_to_torch(params)
+    xt = torch.tensor(backend.to_numpy(x), requires_grad=True)
+    h0 = torch.tensor(backend.to_numpy(params["s0"]), requires_grad=True)
+    packed = rnn_utils.pack_padded_sequence(xt, torch.as_tensor(lengths), batch_first=True,
+                                            enforce_sorted=False)
+    out, h_n = module(packed, h0.expand(1, B, H).contiguous())
+    out, _ = rnn_utils.pad_packed_sequence(out, batch_first=True, total_length=T)
+    active = torch.arange(T)[None, :, None] < torch.as_tensor(lengths)[:, None, None]
+    states = torch.where(active, out, h_n[0][:, None, :])
+    if dstates is not None:
+        check_array(dstates, "dstates", shape=(B, T, H), dtype=dtype)
+        (states * torch.tensor(backend.to_numpy(dstates))).sum().backward()
+    grads = {k: getattr(module, k + "_l0").grad for k in WEIGHT_KEYS}
+    grads["s0"] = h0.grad
+    grads = {k: (None if g is None else g.numpy()) for k, g in grads.items()}
+    dx = None if xt.grad is None else xt.grad.numpy()
+    return states.detach().numpy(), grads, dx

@@ -1,0 +1,88 @@
+"""Input checks shared by every public function.
+
+Each check raises TypeError (wrong kind of object or dtype) or ValueError (wrong
+shape, range or non-finite values) with a message that names the argument, what
+was expected and what was received. Nothing is coerced silently.
+"""
+import numbers
+
+import numpy as np
+
+from . import backend
+
+
+def check_array(a, name, ndim=None, shape=None, dtype=None, finite=True):
+    """Check that `a` is a float32/float64 array of the given rank, shape and dtype.
+
+    shape: tuple whose entries are ints or None (None = any size on that axis).
+    Returns `a` unchanged.
+    """
+    if not backend.is_array(a):
+        raise TypeError(f"{name} must be a numpy or cupy array, got {type(a).__name__}")
+    if a.dtype not in backend.FLOAT_DTYPES:
+        raise TypeError(f"{name} must have dtype float32 or float64, got {a.dtype}")
+    if dtype is not None and a.dtype != dtype:
+        raise TypeError(f"{name} has dtype {a.dtype} but the parameters are {np.dtype(dtype)}; "
+                        f"cast one of them explicitly")
+    if ndim is not None and a.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(a.shape)}")
+    if shape is not None:
+        expected = tuple("*" if s is None else s for s in shape)
+        if a.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, a.shape)):
+            raise ValueError(f"{name} must have shape {expected}, got {tuple(a.shape)}")
+    if finite and not bool(backend.array_module(a).isfinite(a).all()):
+        raise ValueError(f"{name} contains NaN or inf")
+    return a
+
+
+def check_positive_int(v, name):
+    """`v` is a Python or NumPy integer >= 1 (bool rejected)."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(v).__name__}")
+    if v < 1:
+        raise ValueError(f"{name} must be >= 1, got {v}")
+    return int(v)
+
+
+def check_float_dtype(dtype, name="dtype"):
+    """Normalize `dtype` to np.float32 or np.float64, rejecting everything else."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as err:
+        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}") from err
+    if dt not in backend.FLOAT_DTYPES:
+        raise TypeError(f"{name} must be float32 or float64, got {dt}")
+    return dt
+
+
+def check_rng(rng, name="rng"):
+    """`rng` is a numpy.random.Generator (seeded by the caller, never global state)."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{name} must be a numpy.random.Generator (np.random.default_rng(seed)), "
+                        f"got {type(rng).__name__}")
+    return rng
+
+
+def check_lengths(lengths, batch, seq_len, name="lengths"):
+    """Validate per-sequence lengths and return them as a host int64 array of shape (batch,).
+
+    None means every sequence has the full length `seq_len`. Each length must be
+    an integer in 1..seq_len.
+    """
+    if lengths is None:
+        return np.full(batch, seq_len, dtype=np.int64)
+    if backend.is_array(lengths):
+        host = backend.to_numpy(lengths)
+    elif isinstance(lengths, (list, tuple)):
+        host = np.asarray(lengths)
+    else:
+        raise TypeError(f"{name} must be an integer array or list of shape ({batch},), "
+                        f"got {type(lengths).__name__}")
+    if host.dtype == np.bool_ or not np.issubdtype(host.dtype, np.integer):
+        raise TypeError(f"{name} must have an integer dtype, got {host.dtype}")
+    if host.shape != (batch,):
+        raise ValueError(f"{name} must have shape ({batch},) to match the batch, got {host.shape}")
+    if host.size and (host.min() < 1 or host.max() > seq_len):
+        raise ValueError(f"{name} must lie in 1..{seq_len} (the sequence length T), "
+                         f"got min {host.min()} and max {host.max()}")
+    return host.astype(np.int64)
