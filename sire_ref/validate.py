@@ -27,7 +27,8 @@ def check_array(a, name, ndim=None, shape=None, dtype=None, finite=True):
     if ndim is not None and a.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(a.shape)}")
     if shape is not None:
-        expected = tuple("*" if s is None else s for s in shape)
+        dims = ["*" if s is None else str(s) for s in shape]
+        expected = "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
         if a.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, a.shape)):
             raise ValueError(f"{name} must have shape {expected}, got {tuple(a.shape)}")
     if finite and not bool(backend.array_module(a).isfinite(a).all()):

@@ -31,8 +31,11 @@ from . import recurrence
 
 
 def sigmoid(a):
-    """sigmoid(a) = (1 + tanh(a / 2)) / 2: the same function, with no overflow for large |a|."""
-    return 0.5 * (1 + backend.array_module(a).tanh(0.5 * a))
+    """sigmoid(a) = 1 / (1 + exp(-a)), through e = exp(-|a|) so nothing overflows and
+    both tails keep full relative precision: 1 / (1 + e) for a >= 0, e / (1 + e) otherwise."""
+    xp = backend.array_module(a)
+    e = xp.exp(-xp.abs(a))
+    return xp.where(a >= 0, 1, e) / (1 + e)
 
 
 def _step(params, s, x_t):

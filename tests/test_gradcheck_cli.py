@@ -1,0 +1,62 @@
+"""The user-facing command `python -m sire_ref.gradcheck`: passes on our cells, fails on a broken one."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sire_ref import gradcheck
+from sire_ref.gradcheck import relative_error
+
+
+def test_relative_error_definition():
+    assert relative_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert relative_error([1.0, 2.0], [1.0, 2.2]) == pytest.approx(0.2 / 2.2)
+    with pytest.raises(ValueError, match="cannot compare shapes"):
+        relative_error(np.zeros(2), np.zeros(3))
+
+
+@pytest.mark.parametrize("cell_name", ["rnn", "gru"])
+def test_fd_oracle_passes(cell_name, capsys):
+    assert gradcheck.main(["--cell", cell_name, "--oracle", "fd", "--batch", "3", "--seq-len", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "PASS" in out and "weight_hh" in out and "s0" in out
+
+
+def test_broken_backward_makes_the_command_fail(monkeypatch, capsys):
+    from sire_ref.cells import rnn
+    original = rnn.backward
+
+    def broken(params, cache, dstates):
+        grads, dx = original(params, cache, dstates)
+        return dict(grads, bias_hh=grads["bias_hh"] * 1.01), dx
+
+    monkeypatch.setattr(rnn, "backward", broken)
+    assert gradcheck.main(["--cell", "rnn", "--oracle", "fd", "--batch", "2", "--seq-len", "3"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("cell_name", ["rnn", "gru"])
+def test_torch_oracle_command_exits_zero(cell_name):
+    pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0")
+    done = subprocess.run([sys.executable, "-m", "sire_ref.gradcheck", "--cell", cell_name,
+                           "--oracle", "torch"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASS" in done.stdout and "states" in done.stdout
+
+
+def test_help_lists_every_option():
+    done = subprocess.run([sys.executable, "-m", "sire_ref.gradcheck", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0
+    for flag in ("--cell", "--oracle", "--seed", "--batch", "--seq-len", "--tol"):
+        assert flag in done.stdout
+
+
+def test_missing_torch_gives_a_clear_error(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
+    from sire_ref.interop import torch as interop
+    with pytest.raises(ImportError, match="needs PyTorch: pip install"):
+        interop.params_to_torch({})
+    assert gradcheck.main(["--cell", "gru", "--oracle", "torch"]) == 2
+    assert "needs PyTorch" in capsys.readouterr().err

@@ -1,0 +1,175 @@
+"""Bad input gets a clear ValueError/TypeError that names the argument; nothing is coerced."""
+import numpy as np
+import pytest
+
+from sire_ref.gradcheck import random_problem
+
+
+@pytest.fixture
+def case(cell):
+    params, x, lengths, dstates = random_problem(cell, np.random.default_rng(0), batch=3, seq_len=4,
+                                                 input_size=2, hidden_size=3)
+    return cell, params, x, lengths, dstates
+
+
+def test_x_wrong_rank(case):
+    cell, params, x, _, _ = case
+    with pytest.raises(ValueError, match=r"x must have 3 dimensions, got shape \(3, 4\)"):
+        cell.forward(params, x[:, :, 0])
+
+
+def test_x_feature_size_mismatch(case):
+    cell, params, x, _, _ = case
+    with pytest.raises(ValueError, match=r"x must have shape \(B, T, 2\).*got \(3, 4, 3\)"):
+        cell.forward(params, np.zeros((3, 4, 3)))
+
+
+def test_x_not_an_array(case):
+    cell, params, x, _, _ = case
+    with pytest.raises(TypeError, match="x must be a numpy or cupy array, got list"):
+        cell.forward(params, x.tolist())
+
+
+def test_x_integer_dtype(case):
+    cell, params, x, _, _ = case
+    with pytest.raises(TypeError, match="x must have dtype float32 or float64, got int64"):
+        cell.forward(params, x.astype(np.int64))
+
+
+def test_dtype_mismatch_between_x_and_params(case):
+    cell, params, x, _, _ = case
+    with pytest.raises(TypeError, match="x has dtype float32 but the parameters are float64"):
+        cell.forward(params, x.astype(np.float32))
+
+
+def test_params_mixed_dtypes(case):
+    cell, params, x, _, _ = case
+    params["weight_hh"] = params["weight_hh"].astype(np.float32)
+    with pytest.raises(TypeError, match=r"params\['weight_hh'\] has dtype float32"):
+        cell.forward(params, x)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nonfinite_x(case, bad):
+    cell, params, x, _, _ = case
+    x[1, 2, 0] = bad
+    with pytest.raises(ValueError, match="x contains NaN or inf"):
+        cell.forward(params, x)
+
+
+@pytest.mark.parametrize("key", ["weight_ih", "weight_hh", "bias_ih", "bias_hh", "s0"])
+def test_nonfinite_params(case, key):
+    cell, params, x, _, _ = case
+    params[key].reshape(-1)[0] = np.nan
+    with pytest.raises(ValueError, match=rf"params\['{key}'\] contains NaN or inf"):
+        cell.forward(params, x)
+
+
+def test_params_missing_and_unexpected_keys(case):
+    cell, params, x, _, _ = case
+    del params["bias_hh"]
+    params["bias"] = params["bias_ih"]
+    with pytest.raises(ValueError, match=r"missing \['bias_hh'\], unexpected \['bias'\]"):
+        cell.forward(params, x)
+
+
+def test_params_wrong_shape(case):
+    cell, params, x, _, _ = case
+    rows = params["weight_hh"].shape[0]
+    params["weight_hh"] = np.zeros((rows, 4))
+    with pytest.raises(ValueError, match=rf"params\['weight_hh'\] must have shape \({rows}, 3\), "
+                                         rf"got \({rows}, 4\)"):
+        cell.forward(params, x)
+
+
+def test_params_not_a_dict(case):
+    cell, _, x, _, _ = case
+    with pytest.raises(TypeError, match="params must be a dict"):
+        cell.forward([1, 2], x)
+
+
+@pytest.mark.parametrize("lengths", [[0, 1, 2], [1, 2, 5], [-1, 4, 4]])
+def test_lengths_out_of_range(case, lengths):
+    cell, params, x, _, _ = case
+    with pytest.raises(ValueError, match=r"lengths must lie in 1..4"):
+        cell.forward(params, x, np.array(lengths))
+
+
+@pytest.mark.parametrize("lengths", [np.array([1.0, 2.0, 3.0]), np.array([True, True, False])])
+def test_lengths_not_integer(case, lengths):
+    cell, params, x, _, _ = case
+    with pytest.raises(TypeError, match="lengths must have an integer dtype"):
+        cell.forward(params, x, lengths)
+
+
+def test_lengths_wrong_shape(case):
+    cell, params, x, _, _ = case
+    with pytest.raises(ValueError, match=r"lengths must have shape \(3,\) to match the batch, got \(2,\)"):
+        cell.forward(params, x, np.array([1, 2]))
+
+
+def test_lengths_wrong_type(case):
+    cell, params, x, _, _ = case
+    with pytest.raises(TypeError, match="lengths must be an integer array or list"):
+        cell.forward(params, x, 3)
+
+
+def test_dstates_wrong_shape(case):
+    cell, params, x, lengths, dstates = case
+    _, cache = cell.forward(params, x, lengths)
+    with pytest.raises(ValueError, match=r"dstates must have shape \(3, 4, 3\), got \(3, 3, 3\)"):
+        cell.backward(params, cache, dstates[:, :3])
+
+
+def test_dstates_dtype_mismatch(case):
+    cell, params, x, lengths, dstates = case
+    _, cache = cell.forward(params, x, lengths)
+    with pytest.raises(TypeError, match="dstates has dtype float32"):
+        cell.backward(params, cache, dstates.astype(np.float32))
+
+
+def test_dstates_nonfinite(case):
+    cell, params, x, lengths, dstates = case
+    _, cache = cell.forward(params, x, lengths)
+    dstates[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="dstates contains NaN or inf"):
+        cell.backward(params, cache, dstates)
+
+
+def test_backward_rejects_a_foreign_cache(case):
+    cell, params, x, _, dstates = case
+    _, step_cache = cell.step(params, np.zeros((3, 3)), x[:, 0])
+    with pytest.raises(TypeError, match="cache must be the cache returned by"):
+        cell.backward(params, step_cache, dstates)
+
+
+def test_step_state_wrong_shape(case):
+    cell, params, x, _, _ = case
+    with pytest.raises(ValueError, match=r"s must have shape \(\*, 3\), got \(3, 2\)"):
+        cell.step(params, np.zeros((3, 2)), x[:, 0])
+
+
+def test_step_input_batch_mismatch(case):
+    cell, params, x, _, _ = case
+    with pytest.raises(ValueError, match=r"x_t must have shape \(2, 2\), got \(3, 2\)"):
+        cell.step(params, np.zeros((2, 3)), x[:, 0])
+
+
+def test_step_backward_ds_next_wrong_shape(case):
+    cell, params, x, _, _ = case
+    _, cache = cell.step(params, np.zeros((3, 3)), x[:, 0])
+    with pytest.raises(ValueError, match=r"ds_next must have shape \(3, 3\), got \(3, 4\)"):
+        cell.step_backward(params, cache, np.zeros((3, 4)))
+
+
+@pytest.mark.parametrize("kwargs, err, match", [
+    ({"input_size": 0}, ValueError, "input_size must be >= 1, got 0"),
+    ({"hidden_size": 2.0}, TypeError, "hidden_size must be an int, got float"),
+    ({"rng": 0}, TypeError, "rng must be a numpy.random.Generator"),
+    ({"dtype": np.int32}, TypeError, "dtype must be float32 or float64, got int32"),
+])
+def test_init_params_bad_arguments(cell, kwargs, err, match):
+    args = dict(input_size=2, hidden_size=3, rng=np.random.default_rng(0), dtype=np.float64)
+    args.update(kwargs)
+    with pytest.raises(err, match=match):
+        cell.init_params(**args)
