@@ -24,8 +24,6 @@ Backward, the forward read in reverse:
 Hence dL/db_ir == dL/db_hr and dL/db_iz == dL/db_hz, while dL/db_hn = r * dL/db_in
 row by row, which differs from dL/db_in in general.
 """
-import numpy as np
-
 from .. import backend
 from . import recurrence
 
@@ -70,33 +68,8 @@ def _step_backward(params, cache, ds_next):
     return grads, ds, dgi @ params["weight_ih"]
 
 
-CELL = recurrence.CellSpec(name="gru", gates=3, step=_step, step_backward=_step_backward)
+CELL = recurrence.Cell(name="gru", gates=3, step=_step, step_backward=_step_backward)
 
-
-def init_params(input_size, hidden_size, rng, dtype=np.float64):
-    """Parameters weight_ih (3H, I), weight_hh (3H, H), bias_ih (3H,), bias_hh (3H,), s0 (H,).
-
-    Rows are stacked in PyTorch's gate order r, z, n. Weights and biases
-    ~ U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch; s0 = 0. dtype float64 or float32.
-    """
-    return recurrence.init_params(CELL, input_size, hidden_size, rng, dtype)
-
-
-def step(params, s, x_t):
-    """One GRU update (module docstring); s (B, H), x_t (B, I) -> (s_next (B, H), cache)."""
-    return recurrence.step(CELL, params, s, x_t)
-
-
-def step_backward(params, cache, ds_next):
-    """Gradients of one step: ds_next (B, H) -> (grads of the 4 weights, ds (B, H), dx_t (B, I))."""
-    return recurrence.step_backward(CELL, params, cache, ds_next)
-
-
-def forward(params, x, lengths=None):
-    """x (B, T, I), lengths (B,) ints in 1..T or None -> (states (B, T, H), cache); Eq. 2.2."""
-    return recurrence.forward(CELL, params, x, lengths)
-
-
-def backward(params, cache, dstates):
-    """dstates = dL/dstates (B, T, H) -> (grads with the keys of params, dx (B, T, I))."""
-    return recurrence.backward(CELL, params, cache, dstates)
+# The public contract (recurrence.Cell): the functions above behind input checks.
+init_params, step, step_backward = CELL.init_params, CELL.step, CELL.step_backward
+forward, backward = CELL.forward, CELL.backward

@@ -17,8 +17,6 @@ Backward, the forward read in reverse, one chain-rule step per line:
 `forward`/`backward` run this over (B, T, I) sequences with optional lengths;
 see `recurrence.py` for the sequence semantics shared with the GRU.
 """
-import numpy as np
-
 from .. import backend
 from . import recurrence
 
@@ -37,33 +35,8 @@ def _step_backward(params, cache, ds_next):
     return grads, da @ params["weight_hh"], da @ params["weight_ih"]
 
 
-CELL = recurrence.CellSpec(name="rnn", gates=1, step=_step, step_backward=_step_backward)
+CELL = recurrence.Cell(name="rnn", gates=1, step=_step, step_backward=_step_backward)
 
-
-def init_params(input_size, hidden_size, rng, dtype=np.float64):
-    """Parameters weight_ih (H, I), weight_hh (H, H), bias_ih (H,), bias_hh (H,), s0 (H,).
-
-    Weights and biases ~ U(-1/sqrt(H), 1/sqrt(H)) as in PyTorch; s0 = 0. `rng` is a
-    numpy.random.Generator; dtype float64 (reference) or float32.
-    """
-    return recurrence.init_params(CELL, input_size, hidden_size, rng, dtype)
-
-
-def step(params, s, x_t):
-    """s_next = tanh(x_t W_ih^T + b_ih + s W_hh^T + b_hh); s (B, H), x_t (B, I) -> (s_next (B, H), cache)."""
-    return recurrence.step(CELL, params, s, x_t)
-
-
-def step_backward(params, cache, ds_next):
-    """Gradients of one step: ds_next (B, H) -> (grads of the 4 weights, ds (B, H), dx_t (B, I))."""
-    return recurrence.step_backward(CELL, params, cache, ds_next)
-
-
-def forward(params, x, lengths=None):
-    """x (B, T, I), lengths (B,) ints in 1..T or None -> (states (B, T, H), cache); Eq. 2.2."""
-    return recurrence.forward(CELL, params, x, lengths)
-
-
-def backward(params, cache, dstates):
-    """dstates = dL/dstates (B, T, H) -> (grads with the keys of params, dx (B, T, I))."""
-    return recurrence.backward(CELL, params, cache, dstates)
+# The public contract (recurrence.Cell): the functions above behind input checks.
+init_params, step, step_backward = CELL.init_params, CELL.step, CELL.step_backward
+forward, backward = CELL.forward, CELL.backward

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import backend
 from ..cells import get_cell
-from ..cells.recurrence import WEIGHT_KEYS, check_params
+from ..cells.recurrence import WEIGHT_KEYS
 from ..validate import check_array, check_lengths
 
 _DTYPES = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
@@ -63,7 +63,7 @@ def params_from_torch(module, s0=None):
         s0 = s0.detach().cpu().numpy().copy()
     check_array(s0, "s0", shape=(H,), dtype=dtype)
     params["s0"] = s0
-    check_params(get_cell(kind).CELL, params, name="module parameters")
+    get_cell(kind).CELL.check_params(params, name="module parameters")
     return params
 
 
@@ -88,7 +88,7 @@ def params_to_torch(params, cell=False):
     """
     torch = _torch()
     kind = _kind_of(params)
-    I, H, dtype = check_params(get_cell(kind).CELL, params)
+    I, H, dtype = get_cell(kind).CELL.check_params(params)
     tdtype = getattr(torch, _DTYPES[dtype])
     if cell:
         module = {"rnn": torch.nn.RNNCell, "gru": torch.nn.GRUCell}[kind](I, H, dtype=tdtype)
@@ -112,7 +112,7 @@ def oracle(params, x, lengths=None, dstates=None):
     torch = _torch()
     rnn_utils = torch.nn.utils.rnn
     kind = _kind_of(params)
-    I, H, dtype = check_params(get_cell(kind).CELL, params)
+    I, H, dtype = get_cell(kind).CELL.check_params(params)
     check_array(x, "x", shape=(None, None, I), dtype=dtype)
     B, T, _ = x.shape
     lengths = check_lengths(lengths, B, T)
