@@ -68,7 +68,7 @@ def check_lengths(lengths, batch, seq_len, name="lengths"):
     """Validate per-sequence lengths and return them as a host int64 array of shape (batch,).
 
     None means every sequence has the full length `seq_len`. Each length must be
-    an integer in 1..seq_len.
+    an integer in 0..seq_len; 0 is the empty sequence, whose state stays s_0.
     """
     if lengths is None:
         return np.full(batch, seq_len, dtype=np.int64)
@@ -83,7 +83,7 @@ def check_lengths(lengths, batch, seq_len, name="lengths"):
         raise TypeError(f"{name} must have an integer dtype, got {host.dtype}")
     if host.shape != (batch,):
         raise ValueError(f"{name} must have shape ({batch},) to match the batch, got {host.shape}")
-    if host.size and (host.min() < 1 or host.max() > seq_len):
-        raise ValueError(f"{name} must lie in 1..{seq_len} (the sequence length T), "
+    if host.size and (host.min() < 0 or host.max() > seq_len):
+        raise ValueError(f"{name} must lie in 0..{seq_len} (the sequence length T), "
                          f"got min {host.min()} and max {host.max()}")
     return host.astype(np.int64)

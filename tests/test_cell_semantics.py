@@ -24,6 +24,20 @@ def test_lengths_equal_truncated_sequences(cell, problem):
         np.testing.assert_array_equal(states[b, L:], np.broadcast_to(states[b, L - 1], states[b, L:].shape))
 
 
+def test_empty_sequence_stays_at_s0(cell, problem):
+    params, x, _, dstates = problem
+    lengths = np.array([0, 6, 0, 2, 3])
+    states, cache = cell.forward(params, x, lengths)
+    np.testing.assert_array_equal(states[0], np.broadcast_to(params["s0"], states[0].shape))
+    grads, dx = cell.backward(params, cache, dstates)
+    assert np.all(dx[0] == 0) and np.all(dx[2] == 0)
+    # The whole upstream gradient of an empty sequence lands on s0.
+    _, cache_rest = cell.forward(params, x[[1, 3, 4]], lengths[[1, 3, 4]])
+    g_rest, _ = cell.backward(params, cache_rest, dstates[[1, 3, 4]])
+    np.testing.assert_allclose(grads["s0"] - g_rest["s0"], dstates[[0, 2]].sum(axis=(0, 1)),
+                               rtol=1e-12, atol=1e-14)
+
+
 def test_padding_does_not_matter(cell, problem):
     """Inputs past a sequence's length affect neither states nor gradients, and get zero dx."""
     params, x, lengths, dstates = problem

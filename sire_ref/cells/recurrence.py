@@ -15,9 +15,10 @@ Parameters (PyTorch names and shapes, G gate blocks stacked along rows):
     weight_ih (G*H, I)   weight_hh (G*H, H)   bias_ih (G*H,)   bias_hh (G*H,)
     s0 (H,)              the learned initial state s_0 of Eq. 2.1
 
-Variable lengths: with lengths (B,), sequence b is updated at t < lengths[b] and
-carried unchanged afterwards, so states[b, lengths[b]-1] = f(s_0, x_1..x_{lengths[b]})
-(Eq. 2.2) and every later column repeats it. Backward routes the gradient of a
+Variable lengths: with lengths (B,) in 0..T, sequence b is updated at t < lengths[b]
+and carried unchanged afterwards, so states[b, lengths[b]-1] = f(s_0, x_1..x_{lengths[b]})
+(Eq. 2.2) and every later column repeats it: states[:, -1] is always each
+sequence's final state, and a length-0 (empty) sequence stays at s_0. Backward routes the gradient of a
 carried state straight to the previous state and gives no gradient to its inputs.
 """
 import numpy as np
@@ -99,7 +100,10 @@ class Cell:
         return self._step_backward(params, cache, ds_next)
 
     def forward(self, params, x, lengths=None):
-        """Run the cell over x (B, T, I) from s0; return states (B, T, H) and the cache for backward."""
+        """Run the cell over x (B, T, I) from s0 (Eq. 2.2) -> (states (B, T, H), cache for backward).
+
+        lengths (B,) ints in 0..T, or None for all T; states[:, -1] are the final states.
+        """
         I, H, dtype = self.check_params(params)
         check_array(x, "x", ndim=3, dtype=dtype)
         if x.shape[2] != I:

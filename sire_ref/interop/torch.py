@@ -116,6 +116,9 @@ def oracle(params, x, lengths=None, dstates=None):
     check_array(x, "x", shape=(None, None, I), dtype=dtype)
     B, T, _ = x.shape
     lengths = check_lengths(lengths, B, T)
+    if lengths.min(initial=1) < 1:
+        raise ValueError("lengths must be >= 1 for the torch oracle (pack_padded_sequence rejects "
+                         "empty sequences)")
     module = params_to_torch(params)
     xt = torch.tensor(backend.to_numpy(x), requires_grad=True)
     h0 = torch.tensor(backend.to_numpy(params["s0"]), requires_grad=True)
