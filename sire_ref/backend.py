@@ -63,3 +63,12 @@ def to_module(tree, xp):
     if isinstance(tree, dict):
         return {k: to_module(v, xp) for k, v in tree.items()}
     return xp.asarray(tree)
+
+
+def scatter_add(target, index, values):
+    """target[index] += values with repeated indices accumulated (np.add.at / cupyx.scatter_add)."""
+    if _cupy is not None and isinstance(target, _cupy.ndarray):
+        import cupyx
+        cupyx.scatter_add(target, index, values)
+    else:
+        np.add.at(target, index, values)

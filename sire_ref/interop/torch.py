@@ -136,3 +136,50 @@ def oracle(params, x, lengths=None, dstates=None):
     grads = {k: (None if g is None else g.numpy()) for k, g in grads.items()}
     dx = None if xt.grad is None else xt.grad.numpy()
     return states.detach().numpy(), grads, dx
+
+
+def regularizer_oracle(kind, params, x, samples, through_state=True):
+    """PyTorch autograd's value and gradients of R_SIRE (kind="sire") or R_SUB (kind="sub").
+
+    Deliberately naive and independent of sire_ref.regularizers: row by row, one
+    nn.RNNCell / nn.GRUCell call per input, the formula of Eq. 4.4 / Eq. 4.1 as
+    written. Returns (value, grads keyed like params, dx (B, T, I)) as NumPy.
+    """
+    torch = _torch()
+    from ..samples import check_samples
+
+    cell_kind = _kind_of(params)
+    get_cell(cell_kind).CELL.check_params(params)
+    smp = check_samples(samples, kind, x.shape[0], x.shape[1])
+    module = params_to_torch(params, cell=True)
+    xt = torch.tensor(backend.to_numpy(x), requires_grad=True)
+    s0 = torch.tensor(backend.to_numpy(params["s0"]), requires_grad=True)
+
+    def fold(s, b, positions):
+        for t in positions:
+            s = module(xt[b, t][None], s)
+        return s
+
+    terms = []
+    for n in range(smp["seq"].shape[0]):
+        b, m = int(smp["seq"][n]), int(smp["size"][n])
+        S = smp["subset"][n, :m].tolist()
+        if kind == "sire":
+            s = fold(s0[None], b, S)
+            s = s if through_state else s.detach()
+            a, c = int(smp["a"][n]), int(smp["c"][n])
+            diff = fold(s, b, [a, c]) - fold(s, b, [c, a])
+        else:
+            p, q = smp["p"][n, :m].tolist(), smp["q"][n, :m].tolist()
+            diff = fold(s0[None], b, [S[i] for i in p]) - fold(s0[None], b, [S[i] for i in q])
+        terms.append((diff * diff).sum())
+    if not terms:
+        raise ValueError("samples is empty: nothing to differentiate")
+    value = torch.stack(terms).mean()
+    value.backward()
+    grads = {k: getattr(module, k).grad for k in WEIGHT_KEYS}
+    grads["s0"] = s0.grad
+    zeros = {k: np.zeros_like(backend.to_numpy(params[k])) for k in params}
+    grads = {k: zeros[k] if g is None else g.numpy() for k, g in grads.items()}
+    dx = np.zeros_like(backend.to_numpy(x)) if xt.grad is None else xt.grad.numpy()
+    return float(value.detach()), grads, dx
