@@ -1,0 +1,28 @@
+"""Affine layer y = x W^T + b (PyTorch nn.Linear), x (..., in) -> y (..., out)."""
+import numpy as np
+
+from ..validate import check_float_dtype, check_positive_int, check_rng
+
+
+def init(in_features, out_features, rng, dtype=np.float64):
+    """weight (out, in) and bias (out,) ~ U(-1/sqrt(in), 1/sqrt(in)), as PyTorch."""
+    in_features = check_positive_int(in_features, "in_features")
+    out_features = check_positive_int(out_features, "out_features")
+    check_rng(rng)
+    dtype = check_float_dtype(dtype)
+    k = 1.0 / np.sqrt(in_features)
+    return {"weight": rng.uniform(-k, k, (out_features, in_features)).astype(dtype),
+            "bias": rng.uniform(-k, k, out_features).astype(dtype)}
+
+
+def forward(params, x):
+    """y = x W^T + b; x (..., in) -> y (..., out)."""
+    return x @ params["weight"].T + params["bias"], x
+
+
+def backward(params, cache, dy):
+    """dW = sum dy^T x over leading dims, db = sum dy, dx = dy W."""
+    x = cache
+    dy2, x2 = dy.reshape(-1, dy.shape[-1]), x.reshape(-1, x.shape[-1])
+    grads = {"weight": dy2.T @ x2, "bias": dy2.sum(axis=0)}
+    return grads, dy @ params["weight"]

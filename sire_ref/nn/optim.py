@@ -1,0 +1,58 @@
+r"""Optimizers with explicit state, updating the params dict in place.
+
+Adam (PyTorch torch.optim.Adam, L2 weight decay added to the gradient):
+    g <- g + wd * theta;  m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2
+    theta <- theta - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+SGD with momentum mu (PyTorch convention): buf <- mu buf + g; theta <- theta - lr buf.
+"""
+from .. import backend
+
+
+def adam_init(params):
+    return {"t": 0, "m": {k: v * 0 for k, v in params.items()}, "v": {k: v * 0 for k, v in params.items()}}
+
+
+def adam_step(params, grads, state, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    b1, b2 = betas
+    state["t"] += 1
+    t = state["t"]
+    xp = backend.array_module(*params.values())
+    for k, theta in params.items():
+        g = grads[k] + weight_decay * theta if weight_decay else grads[k]
+        m, v = state["m"][k], state["v"][k]
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * g * g
+        theta -= lr * (m / (1 - b1 ** t)) / (xp.sqrt(v / (1 - b2 ** t)) + eps)
+
+
+def sgd_init(params):
+    return {"buf": {k: v * 0 for k, v in params.items()}}
+
+
+def sgd_step(params, grads, state, lr, momentum=0.0, weight_decay=0.0):
+    for k, theta in params.items():
+        g = grads[k] + weight_decay * theta if weight_decay else grads[k]
+        buf = state["buf"][k]
+        buf *= momentum
+        buf += g
+        theta -= lr * buf
+
+
+def clip_grad_norm(grads, max_norm):
+    """Scale all gradients in place so their joint 2-norm is at most max_norm; return the norm before."""
+    xp = backend.array_module(*grads.values())
+    total = float(xp.sqrt(sum((g * g).sum() for g in grads.values())))
+    if max_norm is not None and total > max_norm:
+        for g in grads.values():
+            g *= max_norm / (total + 1e-12)
+    return total
+
+
+def step_lr(lr, epoch, step_size, gamma):
+    """The step schedule lr * gamma^(epoch // step_size) (step_size None: constant)."""
+    return lr if not step_size else lr * gamma ** (epoch // step_size)
+
+
+OPTIMIZERS = {"adam": (adam_init, adam_step), "sgd": (sgd_init, sgd_step)}
