@@ -1,0 +1,1 @@
+"""Data sets: generators for the synthetic tasks and loaders for the real ones."""

@@ -1,0 +1,37 @@
+"""Atomic file writes: a result or checkpoint is either the old file or the complete new one."""
+import json
+import os
+import tempfile
+
+import numpy as np
+
+
+def _atomic(path, write):
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def write_json(path, obj):
+    """Write obj as indented JSON, atomically."""
+    _atomic(path, lambda f: f.write((json.dumps(obj, indent=2, sort_keys=True) + "\n").encode()))
+
+
+def write_npz(path, arrays):
+    """np.savez of a dict of arrays, atomically."""
+    _atomic(path, lambda f: np.savez(f, **arrays))
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)

@@ -1,0 +1,243 @@
+r"""One training loop for every experiment: minimize  task loss + lambda * R  (R = R_SIRE or R_SUB).
+
+    train(model, data, config, out_dir=None, name="run") -> result dict
+
+model: RecurrentSetModel or DeepSets (sire_ref.models); data: {"train": Split, "val": Split,
+"test": Split, ...}; config: TrainConfig. Each epoch shuffles the training set, takes
+minibatches (each cut to its longest sequence), adds lambda * the regularizer's gradient
+(recurrent models only), clips, and steps the optimizer; frozen parameters stay put.
+Every `eval_every` epochs the validation metric is measured and the best parameters
+are kept (selection on validation only, never on test); `patience` stops early.
+At the end the best parameters are evaluated on every split (per group when a split
+has `groups`, e.g. test lengths).
+
+Reproducible: one seed drives initialization, shuffling, dropout and the regularizer's
+draws. With out_dir, a checkpoint (params, optimizer state, generator state, curves)
+is written atomically every `checkpoint_every` epochs; calling train() again with the
+same config resumes from it and gives the same numbers as an uninterrupted run. The
+result JSON (config, curves, final metrics) is written atomically as well.
+"""
+import dataclasses
+import json
+import os
+import time
+from collections import namedtuple
+from typing import Optional
+
+import numpy as np
+
+from . import backend
+from .io import read_json, write_json, write_npz
+from .nn import losses, optim
+from .validate import check_lengths
+
+Split = namedtuple("Split", "x lengths y groups", defaults=(None,))
+Split.__doc__ = """x (N, T, ...) inputs, lengths (N,), y (N,) targets; groups (N,) optional labels
+for per-group metrics (e.g. a length bucket)."""
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything that decides a run; saved with checkpoints and results."""
+    epochs: int = 100
+    batch_size: int = 32
+    optimizer: str = "adam"           # "adam" | "sgd"
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    momentum: float = 0.0             # sgd only
+    eps: float = 1e-8                 # adam only
+    clip: Optional[float] = None      # max gradient 2-norm
+    lr_step: Optional[int] = None     # step schedule: lr * lr_gamma^(epoch // lr_step)
+    lr_gamma: float = 0.1
+    loss: str = "bce"                 # "bce" | "ce" | "l1" | "mse"
+    metric: str = "accuracy"          # "accuracy" | "rmse"
+    reg: str = "none"                 # "none" | "sire" | "sub"
+    lam: float = 0.0
+    reg_samples: int = 32
+    estimator: str = "subset"         # SIRE state estimator: "subset" | "prefix"
+    seed: int = 0
+    eval_every: int = 1
+    patience: Optional[int] = None    # evaluations without improvement before stopping
+    checkpoint_every: int = 10
+    progress_seconds: float = 10.0    # at most one progress line per this many seconds
+
+    def __post_init__(self):
+        choices = {"optimizer": optim.OPTIMIZERS, "loss": losses.LOSSES, "metric": ("accuracy", "rmse"),
+                   "reg": ("none", "sire", "sub"), "estimator": ("subset", "prefix")}
+        for field, allowed in choices.items():
+            if getattr(self, field) not in allowed:
+                raise ValueError(f"{field} must be one of {sorted(allowed)}, got {getattr(self, field)!r}")
+        for field in ("epochs", "batch_size", "reg_samples", "eval_every", "checkpoint_every"):
+            if not isinstance(getattr(self, field), int) or getattr(self, field) < 1:
+                raise ValueError(f"{field} must be a positive int, got {getattr(self, field)!r}")
+        if self.lr <= 0 or self.lam < 0:
+            raise ValueError(f"lr must be > 0 and lam >= 0, got lr={self.lr}, lam={self.lam}")
+
+
+def predict(model, params, split, batch=512):
+    """Model outputs on a split, in batches each cut to its longest sequence; (N, out)."""
+    out = []
+    for i in range(0, len(split.lengths), batch):
+        L = split.lengths[i:i + batch]
+        y, _ = model.forward(params, split.x[i:i + batch, :max(int(L.max()), 1)], L)
+        out.append(backend.to_numpy(y))
+    return np.concatenate(out)
+
+
+def score(config, out, y):
+    """(loss, metric) of outputs against targets under config.loss / config.metric."""
+    pred = out[:, 0] if config.loss != "ce" else out
+    loss = float(losses.LOSSES[config.loss](pred, y)[0])
+    if config.metric == "rmse":
+        return loss, float(np.sqrt(np.mean((pred - y) ** 2)))
+    if config.loss == "bce":
+        hit = (pred > 0) == (y > 0.5)
+    elif config.loss == "ce":
+        hit = pred.argmax(axis=1) == y
+    else:
+        hit = np.round(pred) == y
+    return loss, float(hit.mean())
+
+
+def evaluate(model, params, split, config):
+    """{"loss", "metric"} on a split, plus "groups": {label: metric} when it has groups."""
+    out = predict(model, params, split)
+    loss, metric = score(config, out, split.y)
+    result = {"loss": loss, "metric": metric}
+    if split.groups is not None:
+        result["groups"] = {str(g): score(config, out[split.groups == g], split.y[split.groups == g])[1]
+                            for g in np.unique(split.groups)}
+    return result
+
+
+def _better(config, a, b):
+    return b is None or (a < b if config.metric == "rmse" else a > b)
+
+
+def _batch_loss(model, params, split, idx, config, rng):
+    L = split.lengths[idx]
+    x = split.x[idx, :max(int(L.max()), 1)]
+    out, cache = model.forward(params, x, L, train=True, rng=rng)
+    pred = out[:, 0] if config.loss != "ce" else out
+    value, dpred = losses.LOSSES[config.loss](pred, split.y[idx])
+    grads = model.backward(params, cache, dpred[:, None] if config.loss != "ce" else dpred)
+    if config.reg != "none" and config.lam > 0:
+        r_value, r_grads = model.regularizer(params, x, L, rng, config.reg, config.reg_samples,
+                                             config.estimator)
+        for k in grads:
+            grads[k] += config.lam * r_grads[k]
+        value = value + config.lam * r_value
+    return float(value), grads
+
+
+def _checkpoint_paths(out_dir, name):
+    return os.path.join(out_dir, f"{name}.ckpt.npz"), os.path.join(out_dir, f"{name}.json")
+
+
+def _save(path, state):
+    arrays = {f"params/{k}": v for k, v in state["params"].items()}
+    arrays.update({f"best/{k}": v for k, v in state["best_params"].items()})
+    for slot, tree in state["opt"].items():
+        if isinstance(tree, dict):
+            arrays.update({f"opt/{slot}/{k}": v for k, v in tree.items()})
+    meta = {k: state[k] for k in ("epoch", "config", "history", "best", "rng", "since_best", "done")}
+    meta["opt_t"] = state["opt"].get("t")
+    arrays["meta"] = np.array(json.dumps(meta))
+    write_npz(path, {k: backend.to_numpy(v) for k, v in arrays.items()})
+
+
+def _load(path, xp):
+    with np.load(path) as z:
+        meta = json.loads(str(z["meta"]))
+        pick = lambda prefix: {k[len(prefix):]: xp.asarray(z[k]) for k in z.files  # noqa: E731
+                               if k.startswith(prefix)}
+        opt = {slot: pick(f"opt/{slot}/") for slot in ("m", "v", "buf")}
+        opt = {k: v for k, v in opt.items() if v}
+        if meta["opt_t"] is not None:
+            opt["t"] = meta["opt_t"]
+        return dict(meta, params=pick("params/"), best_params=pick("best/"), opt=opt)
+
+
+def train(model, data, config, out_dir=None, name="run", log=print, on_epoch_end=None):
+    """Train `model` on data["train"], select on data["val"]; returns the result dict.
+
+    on_epoch_end(epoch) is called after each epoch's checkpoint (tests use it to interrupt).
+    """
+    if "train" not in data or "val" not in data:
+        raise ValueError(f"data must have 'train' and 'val' splits, got {sorted(data)}")
+    for split_name, split in data.items():
+        check_lengths(split.lengths, len(split.y), split.x.shape[1], name=f"data['{split_name}'].lengths")
+    cfg = dataclasses.asdict(config)
+    ckpt, result_path = _checkpoint_paths(out_dir, name) if out_dir else (None, None)
+    init_opt, step = optim.OPTIMIZERS[config.optimizer]
+    rng = np.random.default_rng(config.seed)
+    if ckpt and os.path.exists(ckpt):
+        state = _load(ckpt, np)
+        if state["config"] != cfg:
+            raise ValueError(f"{ckpt} was written with a different config; use another --out or "
+                             f"delete it to start over")
+        rng.bit_generator.state = state["rng"]
+        log(f"[{name}] resuming from epoch {state['epoch']}")
+    else:
+        params = model.init(rng)
+        state = {"epoch": 0, "config": cfg, "history": [], "best": None, "since_best": 0, "done": False,
+                 "params": params, "best_params": {k: v.copy() for k, v in params.items()},
+                 "opt": init_opt(params)}
+    params, opt = state["params"], state["opt"]
+    trainable = [k for k in params if k not in model.frozen]
+    opt_kwargs = ({"eps": config.eps} if config.optimizer == "adam" else {"momentum": config.momentum})
+    split = data["train"]
+    last_print, start = 0.0, time.perf_counter()
+    while not state["done"] and state["epoch"] < config.epochs:
+        epoch = state["epoch"]
+        lr = optim.step_lr(config.lr, epoch, config.lr_step, config.lr_gamma)
+        order, total = rng.permutation(len(split.y)), 0.0
+        for i in range(0, len(order), config.batch_size):
+            idx = order[i:i + config.batch_size]
+            value, grads = _batch_loss(model, params, split, idx, config, rng)
+            total += value * len(idx)
+            optim.clip_grad_norm(grads, config.clip)
+            step({k: params[k] for k in trainable}, grads, opt, lr=lr,
+                 weight_decay=config.weight_decay, **opt_kwargs)
+        state["epoch"] = epoch + 1
+        record = {"epoch": epoch + 1, "train_loss": total / len(order)}
+        if state["epoch"] % config.eval_every == 0 or state["epoch"] == config.epochs:
+            val = evaluate(model, params, data["val"], config)
+            record.update(val_loss=val["loss"], val_metric=val["metric"])
+            if _better(config, val["metric"], None if state["best"] is None else state["best"]["metric"]):
+                state["best"] = {"metric": val["metric"], "epoch": epoch + 1}
+                state["best_params"] = {k: v.copy() for k, v in params.items()}
+                state["since_best"] = 0
+            else:
+                state["since_best"] += 1
+        state["history"].append(record)
+        state["rng"] = rng.bit_generator.state
+        done = state["done"] = state["epoch"] == config.epochs or (
+            config.patience is not None and state["since_best"] >= config.patience)
+        if ckpt and (state["epoch"] % config.checkpoint_every == 0 or done):
+            _save(ckpt, state)
+        now = time.perf_counter() - start
+        if now - last_print >= config.progress_seconds or done:
+            last_print = now
+            best = state["best"] or {}
+            log(f"[{name}] epoch {state['epoch']}/{config.epochs} train loss {record['train_loss']:.4g}"
+                f" | val {config.metric} {record.get('val_metric', float('nan')):.4g} (best "
+                f"{best.get('metric', float('nan')):.4g} @ {best.get('epoch', '-')}) | {now:.0f}s")
+        if on_epoch_end is not None:
+            on_epoch_end(state["epoch"])
+        if done:
+            break
+    best_params = state["best_params"]
+    result = {"name": name, "config": cfg, "history": state["history"], "best": state["best"],
+              "epochs_run": state["epoch"],
+              "metrics": {k: evaluate(model, best_params, s, config) for k, s in data.items()}}
+    if result_path:
+        write_json(result_path, result)
+    result["params"] = best_params
+    return result
+
+
+def load_result(out_dir, name):
+    """The JSON result a finished train() wrote, or None."""
+    path = _checkpoint_paths(out_dir, name)[1]
+    return read_json(path) if os.path.exists(path) else None

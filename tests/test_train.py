@@ -1,0 +1,114 @@
+"""The training loop: learns, is reproducible, resumes after an interruption to the same numbers,
+refuses a mismatched checkpoint, writes results atomically, and validates its config."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from sire_ref.data.parity import make_split
+from sire_ref.models import DeepSets, RecurrentSetModel
+from sire_ref.train import Split, TrainConfig, train
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(96, 5, 2))
+    lengths = rng.integers(1, 6, size=96)
+    for b, L in enumerate(lengths):
+        x[b, L:] = 0
+    y = (x.sum(axis=(1, 2)) > 0).astype(float)            # a learnable sign-of-sum task
+    groups = lengths.copy()
+    return {"train": Split(x[:64], lengths[:64], y[:64]), "val": Split(x[64:80], lengths[64:80], y[64:80]),
+            "test": Split(x[80:], lengths[80:], y[80:], groups[80:])}
+
+
+def _config(**kw):
+    base = dict(epochs=6, batch_size=16, lr=0.02, reg="sire", lam=0.1, reg_samples=8, seed=3,
+                checkpoint_every=1, progress_seconds=0.0)
+    return TrainConfig(**{**base, **kw})
+
+
+def _model():
+    return RecurrentSetModel(2, 6, 1, cell="gru", state_dropout=0.1)
+
+
+def test_training_reduces_the_loss_and_reports_groups():
+    result = train(_model(), _data(), _config(epochs=15), log=lambda s: None)
+    losses = [h["train_loss"] for h in result["history"]]
+    assert losses[-1] < 0.8 * losses[0]
+    assert set(result["metrics"]) == {"train", "val", "test"}
+    assert set(result["metrics"]["test"]["groups"]) <= {str(v) for v in range(1, 6)}
+
+
+def test_same_seed_same_numbers_different_seed_different_numbers():
+    a = train(_model(), _data(), _config(), log=lambda s: None)
+    b = train(_model(), _data(), _config(), log=lambda s: None)
+    c = train(_model(), _data(), _config(seed=4), log=lambda s: None)
+    assert a["history"] == b["history"]
+    assert a["history"] != c["history"]
+
+
+def test_resume_after_interrupt_matches_an_uninterrupted_run(tmp_path):
+    full = train(_model(), _data(), _config(), out_dir=tmp_path / "full", log=lambda s: None)
+
+    def interrupt(epoch):
+        if epoch == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(_model(), _data(), _config(), out_dir=tmp_path / "cut", on_epoch_end=interrupt,
+              log=lambda s: None)
+    assert not os.path.exists(tmp_path / "cut" / "run.json")          # no result yet, checkpoint kept
+    lines = []
+    resumed = train(_model(), _data(), _config(), out_dir=tmp_path / "cut", log=lines.append)
+    assert any("resuming from epoch 3" in line for line in lines)
+    assert resumed["history"] == full["history"]
+    for k in full["params"]:
+        np.testing.assert_array_equal(resumed["params"][k], full["params"][k])
+    saved = json.loads((tmp_path / "cut" / "run.json").read_text())
+    assert saved["metrics"] == full["metrics"]
+    assert not [f for f in os.listdir(tmp_path / "cut") if f.startswith(".tmp-")]
+
+
+def test_a_finished_run_is_not_retrained(tmp_path):
+    train(_model(), _data(), _config(epochs=3), out_dir=tmp_path, log=lambda s: None)
+    lines = []
+    again = train(_model(), _data(), _config(epochs=3), out_dir=tmp_path, log=lines.append)
+    assert len(again["history"]) == 3 and not any("epoch 3/3" in line for line in lines[1:])
+
+
+def test_checkpoint_with_another_config_is_refused(tmp_path):
+    train(_model(), _data(), _config(epochs=2), out_dir=tmp_path, log=lambda s: None)
+    with pytest.raises(ValueError, match="different config"):
+        train(_model(), _data(), _config(epochs=2, lr=0.5), out_dir=tmp_path, log=lambda s: None)
+
+
+def test_early_stopping_and_selection_on_validation():
+    result = train(_model(), _data(), _config(epochs=200, patience=3, reg="none"), log=lambda s: None)
+    assert result["epochs_run"] < 200
+    best = result["best"]
+    assert best["metric"] == max(h["val_metric"] for h in result["history"])
+    assert result["metrics"]["val"]["metric"] == pytest.approx(best["metric"])
+
+
+def test_deepsets_trains_with_the_same_loop():
+    model = DeepSets(2, [2, 8, 8], (8,), 1, activation="tanh")
+    result = train(model, _data(), _config(reg="none", epochs=10), log=lambda s: None)
+    assert result["history"][-1]["train_loss"] < result["history"][0]["train_loss"]
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"loss": "hinge"}, "loss must be one of"), ({"reg": "l2"}, "reg must be one of"),
+    ({"epochs": 0}, "epochs must be a positive int"), ({"lr": -1.0}, "lr must be > 0"),
+    ({"estimator": "x"}, "estimator must be one of")])
+def test_bad_config_is_rejected(kw, match):
+    with pytest.raises(ValueError, match=match):
+        _config(**kw)
+
+
+def test_parity_split_labels_are_the_parity_of_the_bits():
+    split = make_split(np.random.default_rng(0), 200, 2, 10)
+    for x, L, y in zip(split.x, split.lengths, split.y):
+        assert 2 <= L <= 10 and np.all(x[L:] == 0)
+        assert y == sum(int(v) for v in x[:L, 0]) % 2
