@@ -26,18 +26,18 @@ from fractions import Fraction
 
 import numpy as np
 
+from sire_ref import constructions
+from sire_ref.constructions import PARITY_B, PARITY_W1, PARITY_W2, PARITY_W3
+
 from . import check
 from .relu_pieces import evaluate, pieces, size
 
-W1, W2, W3, B = (np.array(v, dtype=np.float64) for v in ([1, -1, -1], [2, 2, 2], [2, 2, 2], [0, -1, -3]))
+W1, W2, W3, B = PARITY_W1, PARITY_W2, PARITY_W3, PARITY_B
 
 
 def parity_rnn(x):
-    """Final state of the Eq. 3.2 RNN on binary sequences x (N, n), s_0 = 0; exact in float64."""
-    s = np.zeros(x.shape[0])
-    for t in range(x.shape[1]):
-        s = np.maximum(W2 * x[:, t, None] + W3 * s[:, None] + B, 0) @ W1
-    return s
+    """The Eq. 3.2 RNN (sire_ref.constructions) with this module's weights, so a test can break them."""
+    return constructions.parity_rnn(x, W1=W1, W2=W2, W3=W3, B=B)
 
 
 def check_parity_rnn(report, max_exhaustive=14, long_len=10_000, seed=0):

@@ -24,8 +24,9 @@ from sire_ref.invariance import (adjacent_swap_bound, cell_update, pair_gaps, pe
 from sire_ref.regularizers import sire
 from sire_ref.samples import enumerate_sire
 
+from sire_ref.constructions import parity_step
+
 from . import check
-from .theorem4 import B, W1, W2, W3
 
 
 def additive_update(rng, I, H):
@@ -40,8 +41,8 @@ def max_update(s, x):
 
 
 def parity_update(s, x):
-    """Eq. 3.2 batched: s (N, 1), x (N, 1)."""
-    return (np.maximum(W2 * x + W3 * s + B, 0) @ W1)[:, None]
+    """Eq. 3.2 as an update on (N, 1) states and inputs."""
+    return parity_step(s[:, 0], x[:, 0])[:, None]
 
 
 def reachable_only_update(M):

@@ -7,7 +7,8 @@ model: RecurrentSetModel or DeepSets (sire_ref.models); data: {"train": Split, "
 minibatches (each cut to its longest sequence), adds lambda * the regularizer's gradient
 (recurrent models only), clips, and steps the optimizer; frozen parameters stay put.
 Every `eval_every` epochs the validation metric is measured and the best parameters
-are kept (selection on validation only, never on test); `patience` stops early.
+are kept (selection on validation only, never on test: the best metric, ties broken by
+the lower validation loss); `patience` stops early.
 At the end the best parameters are evaluated on every split (per group when a split
 has `groups`, e.g. test lengths).
 
@@ -110,8 +111,12 @@ def evaluate(model, params, split, config):
     return result
 
 
-def _better(config, a, b):
-    return b is None or (a < b if config.metric == "rmse" else a > b)
+def _better(config, val, best):
+    """Is this validation result better than the best so far? Metric first, then lower val loss."""
+    if best is None:
+        return True
+    sign = -1 if config.metric == "rmse" else 1
+    return (sign * val["metric"], -val["loss"]) > (sign * best["metric"], -best["loss"])
 
 
 def _batch_loss(model, params, split, idx, config, rng):
@@ -204,8 +209,8 @@ def train(model, data, config, out_dir=None, name="run", log=print, on_epoch_end
         if state["epoch"] % config.eval_every == 0 or state["epoch"] == config.epochs:
             val = evaluate(model, params, data["val"], config)
             record.update(val_loss=val["loss"], val_metric=val["metric"])
-            if _better(config, val["metric"], None if state["best"] is None else state["best"]["metric"]):
-                state["best"] = {"metric": val["metric"], "epoch": epoch + 1}
+            if _better(config, val, state["best"]):
+                state["best"] = {"metric": val["metric"], "loss": val["loss"], "epoch": epoch + 1}
                 state["best_params"] = {k: v.copy() for k, v in params.items()}
                 state["since_best"] = 0
             else:
