@@ -15,6 +15,9 @@ def _atomic(path, write):
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)      # mkstemp's 0600 would surprise: use the usual mode
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -225,8 +225,10 @@ def train(model, data, config, out_dir=None, name="run", log=print, on_epoch_end
         if now - last_print >= config.progress_seconds or done:
             last_print = now
             best = state["best"] or {}
+            last_val = next((h["val_metric"] for h in reversed(state["history"]) if "val_metric" in h),
+                            float("nan"))
             log(f"[{name}] epoch {state['epoch']}/{config.epochs} train loss {record['train_loss']:.4g}"
-                f" | val {config.metric} {record.get('val_metric', float('nan')):.4g} (best "
+                f" | val {config.metric} {last_val:.4g} (best "
                 f"{best.get('metric', float('nan')):.4g} @ {best.get('epoch', '-')}) | {now:.0f}s")
         if on_epoch_end is not None:
             on_epoch_end(state["epoch"])

@@ -26,8 +26,8 @@ from .report import bucket_table, plot_curves
 
 PRESETS = {
     # quick: minutes on 2 cores. paper: Appendix B sizes, longer training and more seeds.
-    "quick": dict(seeds=3, rnn_epochs=300, deepsets_epochs=150, lr=0.01, deepsets_lr=1e-3),
-    "paper": dict(seeds=10, rnn_epochs=2000, deepsets_epochs=1000, lr=0.01, deepsets_lr=1e-3),
+    "quick": dict(seeds=3, rnn_epochs=300, deepsets_epochs=300, lr=0.01, deepsets_lr=3e-3),
+    "paper": dict(seeds=10, rnn_epochs=1000, deepsets_epochs=2000, lr=0.01, deepsets_lr=3e-3),
 }
 
 
