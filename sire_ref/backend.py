@@ -72,3 +72,25 @@ def scatter_add(target, index, values):
         cupyx.scatter_add(target, index, values)
     else:
         np.add.at(target, index, values)
+
+
+BACKENDS = ("numpy", "numba", "cupy")
+
+
+def resolve(backend, *arrays):
+    """The compute backend for arrays: None picks "cupy" for CuPy arrays, else "numpy" (the reference).
+
+    "numpy" and "cupy" run the reference code on that array module; "numba" runs the
+    jitted CPU kernels (NumPy arrays only). A backend that does not match the arrays'
+    module is an error, never a silent copy.
+    """
+    on_gpu = _cupy is not None and any(isinstance(a, _cupy.ndarray) for a in arrays)
+    if backend is None:
+        return "cupy" if on_gpu else "numpy"
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS} or None, got {backend!r}")
+    if on_gpu != (backend == "cupy"):
+        where = "CuPy (GPU)" if on_gpu else "NumPy (CPU)"
+        raise TypeError(f"backend {backend!r} does not match the arrays, which are {where}; "
+                        f"move them with backend.to_module or pick the matching backend")
+    return backend

@@ -8,7 +8,8 @@ are MLPs. offset and scale are fixed constants (not learned): the affine target
 rescaling of EXPERIMENT-NOTES.md for regression targets in the hundreds.
 A model object holds only its configuration; params are a flat dict with names
 "encoder.*", "cell.*", "head.*" / "phi.*", "rho.*". Names in `model.frozen` are not
-trained (a frozen embedding).
+trained (a frozen embedding). RecurrentSetModel(backend="numba") runs the cell's
+sequence passes on the jitted kernels (sire_ref.kernels), same numbers to round-off.
 
 forward(params, x, lengths, train=False, rng=None) -> (y (B, out), cache)
 backward(params, cache, dy) -> grads (keys of params)
@@ -65,9 +66,9 @@ class RecurrentSetModel(_Encoded):
     """encoder -> rnn/gru cell -> MLP head on each sequence's final state."""
 
     def __init__(self, input_size, hidden_size, out_size, cell="rnn", head_hidden=(), encoder=None,
-                 head_activation="tanh", state_dropout=0.0, offset=0.0, scale=1.0):
+                 head_activation="tanh", state_dropout=0.0, offset=0.0, scale=1.0, backend=None):
         super().__init__(encoder, offset, scale)
-        self.cell = get_cell(cell)
+        self.cell, self.backend = get_cell(cell), backend
         self.input_size, self.hidden_size, self.out_size = input_size, hidden_size, out_size
         self.head_sizes = [hidden_size, *head_hidden, out_size]
         self.head_activation, self.state_dropout = head_activation, state_dropout
@@ -82,7 +83,7 @@ class RecurrentSetModel(_Encoded):
 
     def forward(self, params, x, lengths=None, train=False, rng=None):
         e, c_enc = self._encode(params, x)
-        states, c_cell = self.cell.forward(take("cell", params), e, lengths)
+        states, c_cell = self.cell.forward(take("cell", params), e, lengths, backend=self.backend)
         s, c_drop = dropout.forward(states[:, -1], self.state_dropout, rng, train)
         y, c_head = mlp.forward(take("head", params), s, self.head_activation)
         return self.offset + self.scale * y, (c_enc, c_cell, c_drop, c_head, states.shape)
@@ -105,10 +106,11 @@ class RecurrentSetModel(_Encoded):
         e, c_enc = self._encode(params, x)
         if kind == "sire":
             draw = sample_sire(rng, lengths, n_samples, estimator)
-            value, g_cell, de = sire(self.cell, take("cell", params), e, draw, with_dx=True)
+            value, g_cell, de = sire(self.cell, take("cell", params), e, draw, with_dx=True,
+                                     backend=self.backend)
         elif kind == "sub":
             value, g_cell, de = sub(self.cell, take("cell", params), e,
-                                    sample_sub(rng, lengths, n_samples), with_dx=True)
+                                    sample_sub(rng, lengths, n_samples), with_dx=True, backend=self.backend)
         else:
             raise ValueError(f"kind must be 'sire' or 'sub', got {kind!r}")
         grads = self._zeros(params)

@@ -19,7 +19,7 @@ calls; the backward pass is the same chain read in reverse. An empty draw
 """
 import numpy as np
 
-from . import backend
+from .backend import array_module, scatter_add
 from .cells.recurrence import Cell
 from .samples import check_samples
 from .validate import check_array
@@ -39,7 +39,7 @@ def _setup(cell, params, x, samples, kind):
     I, H, dtype = cell.check_params(params)
     check_array(x, "x", shape=(None, None, I), dtype=dtype)
     samples = check_samples(samples, kind, x.shape[0], x.shape[1])
-    xp = backend.array_module(x)
+    xp = array_module(x)
     grads = {k: xp.zeros_like(v) for k, v in params.items()}
     return cell, samples, xp, grads, xp.zeros_like(x)
 
@@ -62,12 +62,13 @@ def _result(value, grads, dx, with_dx):
     return (value, grads, dx) if with_dx else (value, grads)
 
 
-def sire(cell, params, x, samples, through_state=True, with_dx=False):
+def sire(cell, params, x, samples, through_state=True, with_dx=False, backend=None):
     """R_SIRE of Eq. 4.4 on the draw `samples` (from sample_sire or enumerate_sire).
 
     cell: sire_ref.cells.rnn or gru; params: its parameters; x (B, T, I) the batch
     the draw indexes. Returns (value, grads) with grads keyed like params, or
-    (value, grads, dx) with dx (B, T, I) when with_dx=True.
+    (value, grads, dx) with dx (B, T, I) when with_dx=True. backend: passed to the
+    prefix's cell.forward (None = the reference; "numba" for the kernels).
     """
     cell, smp, xp, grads, dx = _setup(cell, params, x, samples, "sire")
     N = smp["seq"].shape[0]
@@ -76,7 +77,7 @@ def sire(cell, params, x, samples, through_state=True, with_dx=False):
     seq, a, c = smp["seq"], xp.asarray(smp["a"]), xp.asarray(smp["c"])
     # s_n = f(s_0, x_{S_n}): the fold over each ordered subset, |S_n| = 0 leaves s_0.
     x_S, index_S = _gather(xp, x, seq, smp["subset"])
-    prefix, prefix_cache = cell.forward(params, x_S, smp["size"])
+    prefix, prefix_cache = cell.forward(params, x_S, smp["size"], backend=backend)
     s = prefix[:, -1]
     seq_x = xp.asarray(seq)
     x_a, x_c = x[seq_x, a], x[seq_x, c]
@@ -94,18 +95,18 @@ def sire(cell, params, x, samples, through_state=True, with_dx=False):
     g_v1, ds_v, dx_c_v = cell.step_backward(params, cv1, dv1)
     for part in (g_u2, g_u1, g_v2, g_v1):
         _accumulate(grads, part)
-    backend.scatter_add(dx, (seq_x, a), dx_a_u + dx_a_v)
-    backend.scatter_add(dx, (seq_x, c), dx_c_u + dx_c_v)
+    scatter_add(dx, (seq_x, a), dx_a_u + dx_a_v)
+    scatter_add(dx, (seq_x, c), dx_c_u + dx_c_v)
     if through_state:
         dprefix = xp.zeros_like(prefix)
         dprefix[:, -1] = ds_u + ds_v           # the prefix's final state is s
         g_prefix, dx_S = cell.backward(params, prefix_cache, dprefix)
         _accumulate(grads, g_prefix)
-        backend.scatter_add(dx, index_S, dx_S)
+        scatter_add(dx, index_S, dx_S)
     return _result(value, grads, dx, with_dx)
 
 
-def sub(cell, params, x, samples, with_dx=False):
+def sub(cell, params, x, samples, with_dx=False, backend=None):
     """R_SUB of Eq. 4.1 on the draw `samples` (from sample_sub).
 
     Both orders x_S[p] and x_S[q] of every row run as one batch of 2N sequences.
@@ -120,7 +121,7 @@ def sub(cell, params, x, samples, with_dx=False):
     orders = [np.where(perm >= 0, subset[rows, np.maximum(perm, 0)], -1) for perm in (smp["p"], smp["q"])]
     x_pq, (seq_idx, pos_idx) = _gather(xp, x, np.concatenate([smp["seq"]] * 2),
                                        np.concatenate(orders))
-    states, cache = cell.forward(params, x_pq, np.concatenate([size, size]))
+    states, cache = cell.forward(params, x_pq, np.concatenate([size, size]), backend=backend)
     diff = states[:N, -1] - states[N:, -1]
     value = (diff * diff).sum(axis=1).mean()
     dstates = xp.zeros_like(states)
@@ -128,5 +129,5 @@ def sub(cell, params, x, samples, with_dx=False):
     dstates[N:, -1] = (-2.0 / N) * diff
     g, dx_pq = cell.backward(params, cache, dstates)
     _accumulate(grads, g)
-    backend.scatter_add(dx, (seq_idx, pos_idx), dx_pq)
+    scatter_add(dx, (seq_idx, pos_idx), dx_pq)
     return _result(value, grads, dx, with_dx)

@@ -21,9 +21,11 @@ and carried unchanged afterwards, so states[b, lengths[b]-1] = f(s_0, x_1..x_{le
 sequence's final state, and a length-0 (empty) sequence stays at s_0. Backward routes the gradient of a
 carried state straight to the previous state and gives no gradient to its inputs.
 """
+import importlib
+
 import numpy as np
 
-from .. import backend
+from ..backend import array_module, resolve
 from ..validate import (check_array, check_float_dtype, check_lengths, check_positive_int,
                         check_rng)
 
@@ -38,11 +40,15 @@ class Cell:
         self.name, self.gates = name, gates
         self._step, self._step_backward = step, step_backward
 
+    def _kernel(self):
+        """The numba module sire_ref.kernels.<name>, imported on first use (numba is slow to load)."""
+        return importlib.import_module(f"sire_ref.kernels.{self.name}")
+
     def init_params(self, input_size, hidden_size, rng, dtype=np.float64):
         """PyTorch's default init: every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H)); s0 = 0.
 
         s0 starts at zero like PyTorch's default h0, and is learned (Eq. 2.1).
-        Returns a dict of NumPy arrays of `dtype`; move them with backend.to_module.
+        Returns a dict of NumPy arrays of `dtype`; move them with sire_ref.backend.to_module.
         """
         input_size = check_positive_int(input_size, "input_size")
         hidden_size = check_positive_int(hidden_size, "hidden_size")
@@ -74,9 +80,10 @@ class Cell:
         check_array(params["weight_hh"], f"{name}['weight_hh']", shape=(self.gates * H, H), dtype=dtype)
         check_array(params["bias_ih"], f"{name}['bias_ih']", shape=(self.gates * H,), dtype=dtype)
         check_array(params["bias_hh"], f"{name}['bias_hh']", shape=(self.gates * H,), dtype=dtype)
-        xp = backend.array_module(*params.values())
-        if any(backend.array_module(a) is not xp for a in params.values()):
-            raise TypeError(f"{name} mixes numpy and cupy arrays; move them with backend.to_module")
+        xp = array_module(*params.values())
+        if any(array_module(a) is not xp for a in params.values()):
+            raise TypeError(f"{name} mixes numpy and cupy arrays; move them with "
+                            f"sire_ref.backend.to_module")
         return I, H, dtype
 
     def _check_cache(self, cache, kind):
@@ -99,10 +106,12 @@ class Cell:
         check_array(ds_next, "ds_next", shape=cache["s"].shape, dtype=cache["s"].dtype)
         return self._step_backward(params, cache, ds_next)
 
-    def forward(self, params, x, lengths=None):
+    def forward(self, params, x, lengths=None, backend=None):
         """Run the cell over x (B, T, I) from s0 (Eq. 2.2) -> (states (B, T, H), cache for backward).
 
         lengths (B,) ints in 0..T, or None for all T; states[:, -1] are the final states.
+        backend: None (the reference on x's array module), "numpy", "cupy", or "numba"
+        (jitted CPU kernels, equal to the reference to round-off); backward follows the cache.
         """
         I, H, dtype = self.check_params(params)
         check_array(x, "x", ndim=3, dtype=dtype)
@@ -111,7 +120,11 @@ class Cell:
                              f"got {tuple(x.shape)}")
         B, T, _ = x.shape
         lengths = check_lengths(lengths, B, T)
-        xp = backend.array_module(x)
+        if resolve(backend, x, *params.values()) == "numba":
+            states, kernel_cache = self._kernel().forward(params, x, lengths)
+            return states, {"cell": self.name, "kind": "forward", "backend": "numba", "x": x,
+                            "kernel": kernel_cache}
+        xp = array_module(x)
         active = xp.asarray(np.arange(T)[:, None] < lengths[None, :])[:, :, None]  # (T, B, 1)
         s = xp.broadcast_to(params["s0"], (B, H))
         states = xp.empty((B, T, H), dtype=dtype)
@@ -121,19 +134,21 @@ class Cell:
             s = xp.where(active[t], s_next, s)  # past its length a sequence keeps its state
             states[:, t] = s
             steps.append(c)
-        cache = {"cell": self.name, "kind": "forward", "x": x, "lengths": lengths,
-                 "active": active, "steps": steps}
+        cache = {"cell": self.name, "kind": "forward", "backend": "reference", "x": x,
+                 "lengths": lengths, "active": active, "steps": steps}
         return states, cache
 
     def backward(self, params, cache, dstates):
         """Backpropagate dL/dstates (B, T, H) through `forward` -> (grads like params, dx (B, T, I))."""
         self.check_params(params)
         self._check_cache(cache, "forward")
-        x, active, steps = cache["x"], cache["active"], cache["steps"]
-        B, T, _ = x.shape
+        B, T, _ = cache["x"].shape
         H = params["s0"].shape[0]
-        check_array(dstates, "dstates", shape=(B, T, H), dtype=x.dtype)
-        xp = backend.array_module(x)
+        check_array(dstates, "dstates", shape=(B, T, H), dtype=cache["x"].dtype)
+        if cache["backend"] == "numba":
+            return self._kernel().backward(params, cache["kernel"], dstates)
+        x, active, steps = cache["x"], cache["active"], cache["steps"]
+        xp = array_module(x)
         grads = {k: xp.zeros_like(v) for k, v in params.items()}
         dx = xp.zeros_like(x)
         ds = xp.zeros((B, H), dtype=x.dtype)
