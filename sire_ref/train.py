@@ -12,6 +12,9 @@ the lower validation loss); `patience` stops early.
 At the end the best parameters are evaluated on every split (per group when a split
 has `groups`, e.g. test lengths).
 
+Data as CuPy arrays (x and y; lengths and groups stay on the host) run the whole loop on
+the GPU: parameters and optimizer state are created there and only scalars come back.
+
 Reproducible: one seed drives initialization, shuffling, dropout and the regularizer's
 draws. With out_dir, a checkpoint (params, optimizer state, generator state, curves)
 is written atomically every `checkpoint_every` epochs; calling train() again with the
@@ -102,12 +105,13 @@ def score(config, out, y):
 
 def evaluate(model, params, split, config):
     """{"loss", "metric"} on a split, plus "groups": {label: metric} when it has groups."""
-    out = predict(model, params, split)
-    loss, metric = score(config, out, split.y)
+    out, y = predict(model, params, split), backend.to_numpy(split.y)
+    loss, metric = score(config, out, y)
     result = {"loss": loss, "metric": metric}
     if split.groups is not None:
-        result["groups"] = {str(g): score(config, out[split.groups == g], split.y[split.groups == g])[1]
-                            for g in np.unique(split.groups)}
+        groups = backend.to_numpy(split.groups)
+        result["groups"] = {str(g): score(config, out[groups == g], y[groups == g])[1]
+                            for g in np.unique(groups)}
     return result
 
 
@@ -121,10 +125,11 @@ def _better(config, val, best):
 
 def _batch_loss(model, params, split, idx, config, rng):
     L = split.lengths[idx]
-    x = split.x[idx, :max(int(L.max()), 1)]
+    idx_dev = backend.array_module(split.x).asarray(idx)   # a no-op on NumPy; one small copy on CuPy
+    x = split.x[idx_dev, :max(int(L.max()), 1)]
     out, cache = model.forward(params, x, L, train=True, rng=rng)
     pred = out[:, 0] if config.loss != "ce" else out
-    value, dpred = losses.LOSSES[config.loss](pred, split.y[idx])
+    value, dpred = losses.LOSSES[config.loss](pred, split.y[idx_dev])
     grads = model.backward(params, cache, dpred[:, None] if config.loss != "ce" else dpred)
     if config.reg != "none" and config.lam > 0:
         r_value, r_grads = model.regularizer(params, x, L, rng, config.reg, config.reg_samples,
@@ -173,18 +178,19 @@ def train(model, data, config, out_dir=None, name="run", log=print, on_epoch_end
     for split_name, split in data.items():
         check_lengths(split.lengths, len(split.y), split.x.shape[1], name=f"data['{split_name}'].lengths")
     cfg = dataclasses.asdict(config)
+    xp = backend.array_module(data["train"].x)      # CuPy data: params, optimizer state live there too
     ckpt, result_path = _checkpoint_paths(out_dir, name) if out_dir else (None, None)
     init_opt, step = optim.OPTIMIZERS[config.optimizer]
     rng = np.random.default_rng(config.seed)
     if ckpt and os.path.exists(ckpt):
-        state = _load(ckpt, np)
+        state = _load(ckpt, xp)
         if state["config"] != cfg:
             raise ValueError(f"{ckpt} was written with a different config; use another --out or "
                              f"delete it to start over")
         rng.bit_generator.state = state["rng"]
         log(f"[{name}] resuming from epoch {state['epoch']}")
     else:
-        params = model.init(rng)
+        params = backend.to_module(model.init(rng), xp)
         state = {"epoch": 0, "config": cfg, "history": [], "best": None, "since_best": 0, "done": False,
                  "params": params, "best_params": {k: v.copy() for k, v in params.items()},
                  "opt": init_opt(params)}

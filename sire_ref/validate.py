@@ -26,11 +26,11 @@ def check_array(a, name, ndim=None, shape=None, dtype=None, finite=True):
                         f"cast one of them explicitly")
     if ndim is not None and a.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions, got shape {tuple(a.shape)}")
-    if shape is not None:
+    if shape is not None and (a.ndim != len(shape) or
+                              any(s is not None and s != d for s, d in zip(shape, a.shape))):
         dims = ["*" if s is None else str(s) for s in shape]
         expected = "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
-        if a.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, a.shape)):
-            raise ValueError(f"{name} must have shape {expected}, got {tuple(a.shape)}")
+        raise ValueError(f"{name} must have shape {expected}, got {tuple(a.shape)}")
     if finite and not bool(backend.array_module(a).isfinite(a).all()):
         raise ValueError(f"{name} contains NaN or inf")
     return a

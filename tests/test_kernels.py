@@ -76,3 +76,19 @@ def test_jitted_tanh_and_sigmoid_are_accurate(dtype):
     ref = np.where(a64 >= 0, 1, e) / (1 + e)
     ok = ref > np.finfo(dtype).tiny * 1e10                 # below that float32 flushes towards 0
     assert np.all(np.abs(out[ok] - ref[ok]) <= 4 * ulp * ref[ok])
+
+
+@pytest.mark.parametrize("chunk_steps", [1, 2, 3])
+def test_gru_chunked_products_equal_the_reference(monkeypatch, chunk_steps):
+    """The GRU groups per-step products C steps at a time; C < T (uneven last chunk) too."""
+    from sire_ref.cells import gru
+    from sire_ref.kernels import gru as kernel
+    B, T, I, H = 3, 7, 2, 4
+    monkeypatch.setattr(kernel, "CHUNK_ELEMENTS", chunk_steps * B * 3 * H)
+    assert kernel._chunk(T, B, H) == chunk_steps
+    params, x, lengths, dstates = random_problem(gru, np.random.default_rng(chunk_steps), B, T, I, H)
+    ref = gru.backward(params, gru.forward(params, x, lengths)[1], dstates)
+    fast = gru.backward(params, gru.forward(params, x, lengths, backend="numba")[1], dstates)
+    assert relative_error(fast[1], ref[1]) < 1e-12
+    for k in ref[0]:
+        assert relative_error(fast[0][k], ref[0][k]) < 1e-12, k

@@ -39,6 +39,8 @@ def parse_args(argv):
     p.add_argument("--seeds", type=int, default=None, help="number of model seeds 0..N-1 (preset)")
     p.add_argument("--cell", choices=("rnn", "gru"), default="rnn", help="recurrent cell (default rnn)")
     p.add_argument("--hidden", type=int, default=20, help="recurrent hidden units (default 20)")
+    p.add_argument("--backend", choices=("numpy", "numba"), default="numpy",
+                   help="cell implementation: numpy (the reference, default) or numba (jitted kernels)")
     p.add_argument("--rnn-epochs", type=int, default=None, help="epochs for the recurrent model")
     p.add_argument("--deepsets-epochs", type=int, default=None, help="epochs for DeepSets")
     p.add_argument("--lr", type=float, default=None, help="Adam learning rate of the recurrent model")
@@ -63,7 +65,7 @@ def run(args, log=print):
     labels = [str(hi) for _, hi in TEST_BUCKETS]
     runs = {"RNN": {}, "DeepSets": {}}
     for seed in range(args.seeds):
-        rnn = RecurrentSetModel(1, args.hidden, 1, cell=args.cell)
+        rnn = RecurrentSetModel(1, args.hidden, 1, cell=args.cell, backend=args.backend)
         cfg = TrainConfig(epochs=args.rnn_epochs, batch_size=args.batch_size, lr=args.lr, seed=seed,
                           eval_every=5, checkpoint_every=50)
         runs["RNN"][seed] = train(rnn, data, cfg, f"{args.out}/runs/parity", f"{args.cell}-seed{seed}", log)

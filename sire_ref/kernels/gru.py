@@ -1,44 +1,55 @@
 r"""numba fast path of the GRU (same math as sire_ref.cells.gru, time-major inside).
 
-gi = x W_ih^T + b_ih for all steps is one matrix product; in the loop gh = s W_hh^T + b_hh
-calls BLAS and the gates are fused elementwise loops (kernels.mathfn). Backward keeps
-dgi_t and dgh_t for every step, so dW_ih, dW_hh, the biases and dx are again single
-products after the loop; only ds_{t-1} = ds_t z + dgh_t W_hh is sequential.
+Two jitted calls, time-major inside. In the loop gh = s W_hh^T + b_hh calls BLAS and the
+gates are fused elementwise loops (kernels.mathfn). What does not depend on the recurrence
+is grouped C steps at a time (C * B * 3H <= 2^21 elements): gi = x W_ih^T in forward, and in
+backward dW_ih, dW_hh, the biases and dx from the saved dgi_t, dgh_t of C steps, as a few
+large products. Grouping keeps BLAS efficient without holding (T, B, 3H) buffers, which at
+T = 1000 cost more in memory traffic than they saved; only ds_{t-1} = ds_t z + dgh_t W_hh is
+sequential.
 Symbols as in cells/gru.py: r, z, n, gh_n = W_hn s + b_hn.
 """
 import numpy as np
 from numba import njit
 
+from .layout import from_time_major, to_time_major
 from .mathfn import sigmoid, tanh
 
 
 @njit(error_model="numpy", cache=True)
-def _forward(gi, w_hh_t, b_hh, s0, lengths, states, r_all, z_all, n_all, ghn_all):
-    T, B, H3 = gi.shape
-    H = H3 // 3
-    n_el = B * H
-    s = np.empty((B, H), gi.dtype)
+def _forward(x, w_ih, b_ih, w_hh, b_hh, s0, lengths, x_tm, gi_chunk, saved):
+    B, T, I = x.shape
+    H = s0.shape[0]
+    H3, n_el, C = 3 * H, B * H, gi_chunk.shape[0]
+    to_time_major(x, x_tm)
+    w_hh_t = np.ascontiguousarray(w_hh.T)
+    states, r_all, z_all, n_all, ghn_all = saved[0], saved[1], saved[2], saved[3], saved[4]
+    s = np.empty((B, H), x.dtype)
     for b in range(B):
         s[b] = s0
-    gh = np.empty((B, H3), gi.dtype)
-    pre = np.empty((3, B, H), gi.dtype)
+    gh = np.empty((B, H3), x.dtype)
+    pre = np.empty((3, B, H), x.dtype)
     pre_r, pre_z, pre_n = pre[0], pre[1], pre[2]
-    gates = np.empty((3, B, H), gi.dtype)
+    gates = np.empty((3, B, H), x.dtype)
     r, z, n = gates[0], gates[1], gates[2]
     q, bits = np.empty(n_el), np.empty(n_el, np.int64)
     for t in range(T):
+        if t % C == 0:                                  # x W_ih^T for the next C steps at once
+            n_t = min(C, T - t)
+            np.dot(x_tm[t:t + n_t].reshape(n_t * B, I), w_ih.T, gi_chunk[:n_t].reshape(n_t * B, H3))
+        gi = gi_chunk[t % C]                            # b_ih is added below
         np.dot(s, w_hh_t, gh)
         for b in range(B):
             for h in range(H):
-                pre_r[b, h] = gi[t, b, h] + gh[b, h] + b_hh[h]
-                pre_z[b, h] = gi[t, b, H + h] + gh[b, H + h] + b_hh[H + h]
+                pre_r[b, h] = gi[b, h] + b_ih[h] + gh[b, h] + b_hh[h]
+                pre_z[b, h] = gi[b, H + h] + b_ih[H + h] + gh[b, H + h] + b_hh[H + h]
         sigmoid(pre_r.reshape(n_el), r.reshape(n_el), q, bits)
         sigmoid(pre_z.reshape(n_el), z.reshape(n_el), q, bits)
         for b in range(B):
             for h in range(H):
                 ghn = gh[b, 2 * H + h] + b_hh[2 * H + h]
                 ghn_all[t, b, h] = ghn
-                pre_n[b, h] = gi[t, b, 2 * H + h] + r[b, h] * ghn
+                pre_n[b, h] = gi[b, 2 * H + h] + b_ih[2 * H + h] + r[b, h] * ghn
         tanh(pre_n.reshape(n_el), n.reshape(n_el), q, bits)
         for b in range(B):
             if t < lengths[b]:
@@ -49,58 +60,92 @@ def _forward(gi, w_hh_t, b_hh, s0, lengths, states, r_all, z_all, n_all, ghn_all
 
 
 @njit(error_model="numpy", cache=True)
-def _backward(states, s0, lengths, dstates, w_hh, r_all, z_all, n_all, ghn_all, dgi_all, dgh_all):
+def _backward(x_tm, states, s0, lengths, dstates, w_ih, w_hh, r_all, z_all, n_all, ghn_all,
+              dgi_chunk, dgh_chunk):
     T, B, H = states.shape
+    I, C = x_tm.shape[2], dgi_chunk.shape[0]
+    d_w_ih, d_w_hh = np.zeros((3 * H, I), states.dtype), np.zeros((3 * H, H), states.dtype)
+    db_ih, db_hh = np.zeros(3 * H, states.dtype), np.zeros(3 * H, states.dtype)
+    dx_tm = np.empty((T, B, I), states.dtype)
+    ones = np.ones(C * B, states.dtype)          # column sums as BLAS gemv: numba's sum(axis=0) is slow
     ds = np.zeros((B, H), states.dtype)
-    dgh = np.empty((B, 3 * H), states.dtype)
     back = np.empty((B, H), states.dtype)
+    s0_rows = np.empty((B, H), states.dtype)
+    for b in range(B):
+        s0_rows[b] = s0
     for t in range(T - 1, -1, -1):
-        ds += dstates[t]
+        dgi, dgh = dgi_chunk[t % C], dgh_chunk[t % C]
+        s_prev = states[t - 1] if t > 0 else s0_rows
         for b in range(B):
-            active = t < lengths[b]
             for h in range(H):
-                g = ds[b, h] if active else 0.0
-                r, z, n = r_all[t, b, h], z_all[t, b, h], n_all[t, b, h]
-                s_prev = states[t - 1, b, h] if t > 0 else s0[h]
+                ds[b, h] += dstates[b, t, h]
+            if t >= lengths[b]:                  # carried: no gate gradients, ds passes through
+                dgi[b] = 0
+                dgh[b] = 0
+                continue
+            for h in range(H):
+                g, r, z, n = ds[b, h], r_all[t, b, h], z_all[t, b, h], n_all[t, b, h]
                 dan = g * (1 - z) * (1 - n * n)
                 dar = dan * ghn_all[t, b, h] * r * (1 - r)
-                daz = g * (s_prev - n) * z * (1 - z)
-                dgi_all[t, b, h], dgi_all[t, b, H + h], dgi_all[t, b, 2 * H + h] = dar, daz, dan
-                dgh[b, h], dgh[b, H + h], dgh[b, 2 * H + h] = dar, daz, dan * r
-        dgh_all[t] = dgh
+                daz = g * (s_prev[b, h] - n) * z * (1 - z)
+                dgi[b, h] = dar
+                dgi[b, H + h] = daz
+                dgi[b, 2 * H + h] = dan
+                dgh[b, h] = dar
+                dgh[b, H + h] = daz
+                dgh[b, 2 * H + h] = dan * r
         np.dot(dgh, w_hh, back)
         for b in range(B):
             if t < lengths[b]:
                 for h in range(H):
                     ds[b, h] = ds[b, h] * z_all[t, b, h] + back[b, h]
-    return ds
+        if t % C == 0:                           # steps t..t+n-1 done: their weight gradients at once
+            n_t = min(C, T - t)
+            gi_blk = dgi_chunk[:n_t].reshape(n_t * B, 3 * H)
+            gh_blk = dgh_chunk[:n_t].reshape(n_t * B, 3 * H)
+            d_w_ih += np.dot(gi_blk.T, x_tm[t:t + n_t].reshape(n_t * B, I))
+            if t > 0:
+                d_w_hh += np.dot(gh_blk.T, states[t - 1:t - 1 + n_t].reshape(n_t * B, H))
+            else:
+                d_w_hh += np.dot(dgh_chunk[0].T, s0_rows)
+                if n_t > 1:
+                    d_w_hh += np.dot(dgh_chunk[1:n_t].reshape((n_t - 1) * B, 3 * H).T,
+                                     states[:n_t - 1].reshape((n_t - 1) * B, H))
+            db_ih += np.dot(ones[:n_t * B], gi_blk)
+            db_hh += np.dot(ones[:n_t * B], gh_blk)
+            dx_tm[t:t + n_t] = np.dot(gi_blk, w_ih).reshape(n_t, B, I)
+    return d_w_ih, d_w_hh, db_ih, db_hh, np.dot(ones[:B], ds), from_time_major(dx_tm)
+
+
+CHUNK_ELEMENTS = 1 << 21        # per-step products are grouped C steps at a time, C * B * 3H <= this
+
+
+def _chunk(T, B, H):
+    return max(1, min(T, CHUNK_ELEMENTS // (B * 3 * H)))
 
 
 def forward(params, x, lengths):
-    """x (B, T, I), lengths (B,) host ints -> (states (B, T, H), cache)."""
-    B, T, _ = x.shape
+    """x (B, T, I), lengths (B,) host ints -> (states (B, T, H), cache).
+
+    The large buffers are allocated here by NumPy, which asks the kernel for huge pages:
+    first-touching them costs a quarter of what numba's own allocator costs at T = 1000.
+    """
+    B, T, I = x.shape
     H = params["s0"].shape[0]
-    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))
-    gi = x_tm @ params["weight_ih"].T + params["bias_ih"]
-    states, r, z, n, ghn = (np.empty((T, B, H), x.dtype) for _ in range(5))
-    _forward(gi, np.ascontiguousarray(params["weight_hh"].T), params["bias_hh"], params["s0"], lengths,
-             states, r, z, n, ghn)
-    cache = {"x_tm": x_tm, "states_tm": states, "lengths": lengths, "r": r, "z": z, "n": n, "ghn": ghn}
-    return states.transpose(1, 0, 2), cache
+    x_tm, gi = np.empty((T, B, I), x.dtype), np.empty((_chunk(T, B, H), B, 3 * H), x.dtype)
+    saved = np.empty((5, T, B, H), x.dtype)          # states, r, z, n, gh_n for every step
+    _forward(x, params["weight_ih"], params["bias_ih"], params["weight_hh"], params["bias_hh"],
+             params["s0"], lengths, x_tm, gi, saved)
+    return saved[0].transpose(1, 0, 2), {"x_tm": x_tm, "saved": saved, "lengths": lengths}
 
 
 def backward(params, cache, dstates):
     """dstates (B, T, H) -> (grads keyed like params, dx (B, T, I))."""
-    x_tm, states = cache["x_tm"], cache["states_tm"]
-    T, B, H = states.shape
-    dgi = np.empty((T, B, 3 * H), states.dtype)
-    dgh = np.empty((T, B, 3 * H), states.dtype)
-    ds0 = _backward(states, params["s0"], cache["lengths"],
-                    np.ascontiguousarray(dstates.transpose(1, 0, 2)),
-                    np.ascontiguousarray(params["weight_hh"]), cache["r"], cache["z"], cache["n"],
-                    cache["ghn"], dgi, dgh)
-    prev = np.concatenate([np.broadcast_to(params["s0"], (1, B, H)), states[:-1]])
-    dgi2, dgh2 = dgi.reshape(T * B, 3 * H), dgh.reshape(T * B, 3 * H)
-    grads = {"weight_ih": dgi2.T @ x_tm.reshape(T * B, -1), "weight_hh": dgh2.T @ prev.reshape(T * B, H),
-             "bias_ih": dgi2.sum(axis=0), "bias_hh": dgh2.sum(axis=0), "s0": ds0.sum(axis=0)}
-    return grads, (dgi @ params["weight_ih"]).transpose(1, 0, 2)
+    saved = cache["saved"]
+    T, B, H = saved.shape[1:]
+    C = _chunk(T, B, H)
+    dgi, dgh = np.empty((C, B, 3 * H), saved.dtype), np.empty((C, B, 3 * H), saved.dtype)
+    d_w_ih, d_w_hh, db_ih, db_hh, ds0, dx = _backward(
+        cache["x_tm"], saved[0], params["s0"], cache["lengths"], dstates, params["weight_ih"],
+        params["weight_hh"], saved[1], saved[2], saved[3], saved[4], dgi, dgh)
+    return {"weight_ih": d_w_ih, "weight_hh": d_w_hh, "bias_ih": db_ih, "bias_hh": db_hh, "s0": ds0}, dx

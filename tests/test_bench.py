@@ -1,0 +1,34 @@
+"""`python -m sire_ref.bench` runs for a new user, with and without torch; no timing is asserted."""
+import json
+import sys
+
+import pytest
+
+from sire_ref import bench
+
+
+def test_bench_tiny_run_writes_json(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert bench.main(["--configs", "2,3,4,5", "--dtypes", "float64", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert {"numpy", "numba"} <= set(result["backends"]) and result["threads"] == 1
+    row = result["rows"][0]
+    assert (row["I"], row["H"], row["B"], row["T"]) == (2, 3, 4, 5)
+    assert all(v > 0 for v in row["ms"].values()) and set(row["sire_ms"]) == {"numpy", "numba"}
+    assert "peak" in capsys.readouterr().out
+
+
+def test_bench_without_torch(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    assert "torch" not in bench.available_backends()
+    out = tmp_path / "bench.json"
+    assert bench.main(["--configs", "1,2,3,4", "--dtypes", "float32", "--out", str(out)]) == 0
+    assert set(json.loads(out.read_text())["rows"][0]["ms"]) == {"numpy", "numba"}
+
+
+def test_flop_count_and_bad_arguments():
+    assert bench.step_flops("rnn", 3, 256, 64, 100) == 3 * 2 * 64 * 100 * 256 * 259
+    assert bench.step_flops("gru", 1, 20, 128, 10) == 3 * 3 * 2 * 128 * 10 * 20 * 21
+    for bad in (["--threads", "0"], ["--configs", "1,2,3"], ["--configs", "a,b,c,d"]):
+        with pytest.raises(SystemExit):
+            bench.main(bad)
