@@ -51,7 +51,7 @@ class _Encoded:
         return embedding.forward(take("encoder", params), x)
 
     def _encode_backward(self, params, cache, de, grads):
-        if self.encoder is None:
+        if self.encoder is None or self.frozen:      # a frozen encoder needs no gradient
             return
         layer = mlp if self.encoder[0] == "mlp" else embedding
         g, _ = layer.backward(take("encoder", params), cache, de)
@@ -104,18 +104,20 @@ class RecurrentSetModel(_Encoded):
         """(value, grads) of R_SIRE (Eq. 4.4) or R_SUB (Eq. 4.1) on the cell's states of encoded x."""
         lengths = check_lengths(lengths, x.shape[0], x.shape[1])
         e, c_enc = self._encode(params, x)
+        need_dx = self.encoder is not None and not self.frozen   # dx only feeds a trainable encoder
         if kind == "sire":
             draw = sample_sire(rng, lengths, n_samples, estimator)
-            value, g_cell, de = sire(self.cell, take("cell", params), e, draw, with_dx=True,
-                                     backend=self.backend)
+            out = sire(self.cell, take("cell", params), e, draw, with_dx=need_dx, backend=self.backend)
         elif kind == "sub":
-            value, g_cell, de = sub(self.cell, take("cell", params), e,
-                                    sample_sub(rng, lengths, n_samples), with_dx=True, backend=self.backend)
+            out = sub(self.cell, take("cell", params), e, sample_sub(rng, lengths, n_samples),
+                      with_dx=need_dx, backend=self.backend)
         else:
             raise ValueError(f"kind must be 'sire' or 'sub', got {kind!r}")
         grads = self._zeros(params)
-        add_into(grads, "cell", g_cell)
-        self._encode_backward(params, c_enc, de, grads)
+        add_into(grads, "cell", out[1])
+        if need_dx:
+            self._encode_backward(params, c_enc, out[2], grads)
+        value = out[0]
         return value, grads
 
 
@@ -136,10 +138,10 @@ class DeepSets(_Encoded):
         return params
 
     def forward(self, params, x, lengths=None, train=False, rng=None):
-        xp = backend.array_module(x)
         lengths = check_lengths(lengths, x.shape[0], x.shape[1])
-        mask = xp.asarray(np.arange(x.shape[1])[None, :, None] < lengths[:, None, None]).astype(x.dtype)
         e, c_enc = self._encode(params, x)
+        xp = backend.array_module(e)
+        mask = xp.asarray(np.arange(x.shape[1])[None, :, None] < lengths[:, None, None]).astype(e.dtype)
         h, c_phi = mlp.forward(take("phi", params), e, self.activation, final_activation=True)
         y, c_rho = mlp.forward(take("rho", params), (h * mask).sum(axis=1), self.activation)
         return self.offset + self.scale * y, (c_enc, c_phi, c_rho, mask)

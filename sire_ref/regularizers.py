@@ -95,14 +95,16 @@ def sire(cell, params, x, samples, through_state=True, with_dx=False, backend=No
     g_v1, ds_v, dx_c_v = cell.step_backward(params, cv1, dv1)
     for part in (g_u2, g_u1, g_v2, g_v1):
         _accumulate(grads, part)
-    scatter_add(dx, (seq_x, a), dx_a_u + dx_a_v)
-    scatter_add(dx, (seq_x, c), dx_c_u + dx_c_v)
+    if with_dx:
+        scatter_add(dx, (seq_x, a), dx_a_u + dx_a_v)
+        scatter_add(dx, (seq_x, c), dx_c_u + dx_c_v)
     if through_state:
         dprefix = xp.zeros_like(prefix)
         dprefix[:, -1] = ds_u + ds_v           # the prefix's final state is s
         g_prefix, dx_S = cell.backward(params, prefix_cache, dprefix)
         _accumulate(grads, g_prefix)
-        scatter_add(dx, index_S, dx_S)
+        if with_dx:
+            scatter_add(dx, index_S, dx_S)
     return _result(value, grads, dx, with_dx)
 
 
@@ -129,5 +131,6 @@ def sub(cell, params, x, samples, with_dx=False, backend=None):
     dstates[N:, -1] = (-2.0 / N) * diff
     g, dx_pq = cell.backward(params, cache, dstates)
     _accumulate(grads, g)
-    scatter_add(dx, (seq_idx, pos_idx), dx_pq)
+    if with_dx:
+        scatter_add(dx, (seq_idx, pos_idx), dx_pq)
     return _result(value, grads, dx, with_dx)

@@ -59,6 +59,8 @@ class TrainConfig:
     lam: float = 0.0
     reg_samples: int = 32
     estimator: str = "subset"         # SIRE state estimator: "subset" | "prefix"
+    permute_inputs: bool = False      # pi-SGD: a fresh random order of each training sequence
+    threads: int = 1                  # BLAS threads while training (see train())
     seed: int = 0
     eval_every: int = 1
     patience: Optional[int] = None    # evaluations without improvement before stopping
@@ -71,7 +73,7 @@ class TrainConfig:
         for field, allowed in choices.items():
             if getattr(self, field) not in allowed:
                 raise ValueError(f"{field} must be one of {sorted(allowed)}, got {getattr(self, field)!r}")
-        for field in ("epochs", "batch_size", "reg_samples", "eval_every", "checkpoint_every"):
+        for field in ("epochs", "batch_size", "reg_samples", "eval_every", "checkpoint_every", "threads"):
             if not isinstance(getattr(self, field), int) or getattr(self, field) < 1:
                 raise ValueError(f"{field} must be a positive int, got {getattr(self, field)!r}")
         if self.lr <= 0 or self.lam < 0:
@@ -127,6 +129,9 @@ def _batch_loss(model, params, split, idx, config, rng):
     L = split.lengths[idx]
     idx_dev = backend.array_module(split.x).asarray(idx)   # a no-op on NumPy; one small copy on CuPy
     x = split.x[idx_dev, :max(int(L.max()), 1)]
+    if config.permute_inputs:
+        from .pisgd import permute_rows
+        x = permute_rows(rng, x, L)
     out, cache = model.forward(params, x, L, train=True, rng=rng)
     pred = out[:, 0] if config.loss != "ce" else out
     value, dpred = losses.LOSSES[config.loss](pred, split.y[idx_dev])
@@ -171,8 +176,17 @@ def _load(path, xp):
 def train(model, data, config, out_dir=None, name="run", log=print, on_epoch_end=None):
     """Train `model` on data["train"], select on data["val"]; returns the result dict.
 
+    BLAS runs on config.threads threads (default 1) for the duration: the recurrent products
+    are small, and OpenBLAS threads that spin-wait between them were measured to slow
+    training down, badly so when two runs share the 2 cores.
     on_epoch_end(epoch) is called after each epoch's checkpoint (tests use it to interrupt).
     """
+    from threadpoolctl import ThreadpoolController
+    with ThreadpoolController().limit(limits=config.threads, user_api="blas"):
+        return _train(model, data, config, out_dir, name, log, on_epoch_end)
+
+
+def _train(model, data, config, out_dir, name, log, on_epoch_end):
     if "train" not in data or "val" not in data:
         raise ValueError(f"data must have 'train' and 'val' splits, got {sorted(data)}")
     for split_name, split in data.items():
