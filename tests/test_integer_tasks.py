@@ -1,0 +1,133 @@
+"""Integer-sequence tasks: labels from brute-force definitions, pi-SGD, the sweep runner's resume,
+and seconds-long smoke runs of the three experiments."""
+import json
+import os
+from itertools import permutations
+
+import numpy as np
+import pytest
+
+from sire_ref.data.arithmetic import make_split
+from sire_ref.pisgd import permute_rows, predict_vote, vote
+from sire_ref.sweep import result_path, run_sweep
+
+
+def _brute(task, row):
+    values = [int(v) for v in row]
+    n = len(values)
+    if task == "sum":
+        total = 0
+        for v in values:
+            total += v
+        return total
+    if task == "range":
+        return max(values) - min(values)
+    if task == "variance":
+        mean = sum(values) / n
+        return sum((v - mean) ** 2 for v in values) / n
+    first, second = values[: n // 2], values[n // 2:]
+    return max(first) - min(second)
+
+
+@pytest.mark.parametrize("task", ["sum", "range", "variance", "half_range"])
+@pytest.mark.parametrize("length", [2, 5, 11])
+def test_labels_match_brute_force_definitions(task, length):
+    split = make_split(np.random.default_rng(length), task, 300, length, max_value=99)
+    assert split.x.min() >= 0 and split.x.max() <= 99 and np.all(split.lengths == length)
+    for row, y in zip(split.x, split.y):
+        assert y == pytest.approx(_brute(task, row), rel=1e-12, abs=1e-12)
+
+
+def test_half_range_is_not_permutation_invariant_but_sum_is():
+    x = np.array([[1, 9, 0, 5]])
+    orders = [x[:, list(p)] for p in permutations(range(4))]
+    hr = {make_split.__globals__["TARGETS"]["half_range"](o)[0] for o in orders}
+    s = {make_split.__globals__["TARGETS"]["sum"](o)[0] for o in orders}
+    assert len(hr) > 1 and s == {15}
+
+
+def test_bad_task_and_length():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="task must be one of"):
+        make_split(rng, "median", 3, 4)
+    with pytest.raises(ValueError, match="half_range needs length >= 2"):
+        make_split(rng, "half_range", 3, 1)
+
+
+def test_permute_rows_keeps_each_rows_multiset_and_padding():
+    rng = np.random.default_rng(0)
+    x = np.arange(24).reshape(4, 6)
+    lengths = np.array([6, 3, 1, 4])
+    y = permute_rows(rng, x, lengths)
+    for row, new, L in zip(x, y, lengths):
+        assert sorted(new[:L]) == sorted(row[:L]) and np.array_equal(new[L:], row[L:])
+    assert any(not np.array_equal(permute_rows(rng, x, lengths)[0], x[0]) for _ in range(5))
+
+
+def test_vote_takes_the_most_frequent_rounded_value():
+    preds = np.array([[3.2, 2.9, 7.0, 3.4], [1.6, 2.4, 0.6, 1.4], [5.0, 6.0, 6.0, 5.0]])
+    np.testing.assert_array_equal(vote(preds), [3.0, 1.0, 5.0])    # ties (rows 2, 3) go to the smaller
+
+
+def test_predict_vote_on_an_invariant_model_equals_the_single_order():
+    from sire_ref.models import DeepSets
+    rng = np.random.default_rng(1)
+    model = DeepSets(1, [4, 6], (5,), 1, encoder=("embedding", 10, 4, True))
+    params = model.init(rng)
+    split = make_split(rng, "sum", 50, 6, max_value=9)
+    voted, single = predict_vote(model, params, split, rng, n_orders=5)
+    np.testing.assert_array_equal(voted, np.round(single))
+
+
+def _runner(spec, out_dir):
+    if spec.get("fail"):
+        raise RuntimeError("boom")
+    return {"value": spec["x"] ** 2, "summary": "ok"}
+
+
+def test_sweep_writes_each_result_and_resumes(tmp_path):
+    specs = [{"name": f"run-{i}", "x": i} for i in range(4)]
+    lines = []
+    results = run_sweep(_runner, specs, str(tmp_path), jobs=1, log=lines.append)
+    assert [r["value"] for r in results.values()] == [0, 1, 4, 9]
+    assert all(os.path.exists(result_path(str(tmp_path), s["name"])) for s in specs)
+    before = json.loads(open(result_path(str(tmp_path), "run-2")).read())
+    lines.clear()
+    again = run_sweep(_runner, specs + [{"name": "run-4", "x": 4}], str(tmp_path), jobs=2,
+                      log=lines.append)
+    assert "4 of 5 runs already done; 1 to run" in lines[0]
+    assert again["run-4"]["value"] == 16 and again["run-2"] == before
+
+
+def test_sweep_rejects_bad_specs(tmp_path):
+    with pytest.raises(ValueError, match="unique"):
+        run_sweep(_runner, [{"name": "a", "x": 1}] * 2, str(tmp_path))
+    with pytest.raises(ValueError, match="file-safe"):
+        run_sweep(_runner, [{"name": "a/b", "x": 1}], str(tmp_path))
+    with pytest.raises(RuntimeError, match="boom"):
+        run_sweep(_runner, [{"name": "f", "x": 1, "fail": True}], str(tmp_path))
+    assert not os.path.exists(result_path(str(tmp_path), "f"))          # nothing half-written
+
+
+TINY = ["--seeds", "1", "--epochs", "1", "--n-train", "40"]
+
+
+def test_arithmetic_smoke(tmp_path, capsys):
+    from sire_ref.experiments import arithmetic
+    assert arithmetic.main(["--task", "sum", "--lengths", "3", "--lambdas", "0.1"] + TINY
+                           + ["--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for method in ("gru", "sire", "deepsets", "pisgd"):
+        assert method in out
+    assert (tmp_path / "arithmetic_sum.png").exists()
+    saved = json.loads((tmp_path / "arithmetic_sum.json").read_text())
+    assert saved["chosen_lambda"] == {"n3-seed0": 0.1}
+
+
+def test_half_range_and_sire_vs_sub_smoke(tmp_path, capsys):
+    from sire_ref.experiments import half_range, sire_vs_sub
+    assert half_range.main(TINY + ["--out", str(tmp_path)]) == 0
+    assert "0.9584 (0.008)" in capsys.readouterr().out              # the paper's numbers beside ours
+    assert sire_vs_sub.main(TINY + ["--out", str(tmp_path)]) == 0
+    assert "paper 0.792 (0.09)" in capsys.readouterr().out
+    assert (tmp_path / "sire_vs_sub.png").exists()
