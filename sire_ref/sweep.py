@@ -27,7 +27,11 @@ def _execute(runner, spec, out_dir):
     return spec["name"], result
 
 
-def run_sweep(runner, specs, out_dir, jobs=1, log=print):
+def _print(text):
+    print(text, flush=True)
+
+
+def run_sweep(runner, specs, out_dir, jobs=1, log=_print):
     """Run every spec not finished yet; return {name: result} for all specs, in spec order."""
     names = [s["name"] for s in specs]
     if len(set(names)) != len(names):

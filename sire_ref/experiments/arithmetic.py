@@ -22,7 +22,7 @@ from .report import plot_curves
 
 PRESETS = {
     # quick: about 10 minutes on 2 cores with --jobs 2. paper: the paper's lengths and Janossy's sizes.
-    "quick": dict(lengths=[5, 10, 15], seeds=2, n_train=2000, n_val=500, n_test=1000, epochs=25,
+    "quick": dict(lengths=[5, 10, 15], seeds=2, n_train=4000, n_val=500, n_test=1000, epochs=40,
                   lambdas=[0.01, 0.1], batch_size=64, lr=3e-3),
     "paper": dict(lengths=[5, 10, 15, 20, 25, 30], seeds=None, n_train=100_000, n_val=10_000,
                   n_test=10_000, epochs=100, lambdas=[0.001, 0.01, 0.1, 1.0], batch_size=128, lr=1e-3),
