@@ -55,29 +55,36 @@ def common_args(parser, presets):
     parser.add_argument("--out", default="figures", help="output folder (default figures/)")
 
 
-def fill_from_preset(args, preset, parser):
-    for key, value in preset.items():
+def parse_args(module, doc, presets, argv, add_arguments=None):
+    """The shared command line: add_arguments(parser) adds an experiment's own options; values
+    left unset come from the chosen preset; counts must be >= 1."""
+    parser = argparse.ArgumentParser(prog=f"python -m sire_ref.experiments.{module}",
+                                     description=doc.split("\n\n")[0])
+    if add_arguments is not None:
+        add_arguments(parser)
+    common_args(parser, presets)
+    args = parser.parse_args(argv)
+    for key, value in presets[args.preset].items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
     for key in ("seeds", "epochs", "n_train", "jobs"):
         if getattr(args, key) is not None and getattr(args, key) < 1:
             parser.error(f"--{key.replace('_', '-')} must be >= 1, got {getattr(args, key)}")
+    return args
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m sire_ref.experiments.arithmetic",
-                                description=__doc__.split("\n\n")[0])
+def _own_arguments(p):
     p.add_argument("--task", choices=("sum", "range", "variance"), default="sum", help="default sum")
     p.add_argument("--lengths", type=int, nargs="+", default=None, help="sequence lengths n (preset)")
     p.add_argument("--lambdas", type=float, nargs="+", default=None, help="SIRE lambda grid (preset)")
     p.add_argument("--methods", nargs="+", choices=METHODS, default=None,
                    help="methods (default all; pi-SGD is skipped for variance, as in the paper)")
-    common_args(p, PRESETS)
-    args = p.parse_args(argv)
-    preset = dict(PRESETS[args.preset])
-    if preset["seeds"] is None:
-        preset["seeds"] = PAPER_SEEDS[args.task]
-    fill_from_preset(args, preset, p)
+
+
+def main(argv=None):
+    args = parse_args("arithmetic", __doc__, PRESETS, argv, _own_arguments)
+    if args.seeds is None:
+        args.seeds = PAPER_SEEDS[args.task]
     methods = args.methods or [m for m in METHODS if not (m == "pisgd" and args.task == "variance")]
     name = f"arithmetic_{args.task}"
     results = run_sweep(run_one, specs_for(args, args.task, methods), f"{args.out}/runs/{name}", args.jobs)

@@ -8,14 +8,13 @@ trained with lambda = 0 and lambda = 0.01 (SIRE) at lengths 10, 15, 20; the tabl
 (std) test accuracy over seeds in the paper's layout with the paper's numbers beside ours, and
 writes <out>/half_range.json.
 """
-import argparse
 import sys
 
 import numpy as np
 
 from ..io import write_json
 from ..sweep import run_sweep
-from .arithmetic import common_args, fill_from_preset, specs_for
+from .arithmetic import parse_args, specs_for
 from .integer_tasks import run_one
 
 PAPER = {0.0: {10: "0.9346 (0.006)", 15: "0.9461 (0.001)", 20: "0.9678 (0.005)"},
@@ -29,11 +28,7 @@ PRESETS = {
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m sire_ref.experiments.half_range",
-                                description=__doc__.split("\n\n")[0])
-    common_args(p, PRESETS)
-    args = p.parse_args(argv)
-    fill_from_preset(args, PRESETS[args.preset], p)
+    args = parse_args("half_range", __doc__, PRESETS, argv)
     args.lambdas = [0.01]
     specs = specs_for(args, "half_range", ["gru", "sire"])
     results = run_sweep(run_one, specs, f"{args.out}/runs/half_range", args.jobs)

@@ -8,7 +8,6 @@ chosen on a holdout set per regularizer, repeated over seeds. Writes <out>/sire_
 (training-loss curves of the chosen lambdas, mean over repeats, and the test accuracies) and
 <out>/sire_vs_sub.json. The paper: SIRE 0.792 (0.09), SUB 0.759 (0.11) test accuracy.
 """
-import argparse
 import os
 import sys
 
@@ -16,7 +15,7 @@ import numpy as np
 
 from ..io import write_json
 from ..sweep import run_sweep
-from .arithmetic import common_args, fill_from_preset, specs_for
+from .arithmetic import parse_args, specs_for
 from .integer_tasks import run_one
 
 PRESETS = {
@@ -53,11 +52,7 @@ def plot(curves, tests, path):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m sire_ref.experiments.sire_vs_sub",
-                                description=__doc__.split("\n\n")[0])
-    common_args(p, PRESETS)
-    args = p.parse_args(argv)
-    fill_from_preset(args, PRESETS[args.preset], p)
+    args = parse_args("sire_vs_sub", __doc__, PRESETS, argv)
     specs = specs_for(args, "sum", ["sire", "sub"], max_value=19)
     results = run_sweep(run_one, specs, f"{args.out}/runs/sire_vs_sub", args.jobs)
     chosen, curves, tests, lines = {}, {}, {}, []

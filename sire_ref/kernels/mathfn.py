@@ -16,32 +16,23 @@ results are correctly rounded in practice and float64 ones are within a few ulp.
 The functions work on 1-D arrays in place: out[i] = f(a[i]); `bits` is an int64 scratch
 array of the same length (2^k is assembled there and read back through a float64 view).
 """
+import math
+
 import numpy as np
 from numba import njit
 
 LN2_HI = 6.93147180369123816490e-01     # ln 2 split so that k * LN2_HI is exact for |k| < 2^20
 LN2_LO = 1.90821492927058770002e-10
 INV_LN2 = 1.44269504088896338700e+00
-INV_FACT = [1.0 / float(np.prod(np.arange(1, n + 1))) for n in range(2, 15)]   # 1/2!, ..., 1/14!
-C2, C3, C4, C5, C6, C7, C8, C9, C10, C11, C12, C13, C14 = INV_FACT
+TAYLOR = tuple(1.0 / math.factorial(n) for n in range(14, 1, -1))   # 1/14!, 1/13!, ..., 1/2!
 
 
 @njit(error_model="numpy", cache=True, inline="always")
 def _q(r):
-    """e^r - 1 for |r| <= ln(2)/2, Horner form of the Taylor polynomial up to r^14/14!."""
-    p = C14
-    p = p * r + C13
-    p = p * r + C12
-    p = p * r + C11
-    p = p * r + C10
-    p = p * r + C9
-    p = p * r + C8
-    p = p * r + C7
-    p = p * r + C6
-    p = p * r + C5
-    p = p * r + C4
-    p = p * r + C3
-    p = p * r + C2
+    """e^r - 1 for |r| <= ln(2)/2: r + r^2 (1/2! + r (1/3! + ... + r/14!)), in Horner form."""
+    p = 0.0
+    for c in TAYLOR:
+        p = p * r + c
     return r + r * r * p
 
 
