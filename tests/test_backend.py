@@ -38,3 +38,16 @@ def test_cells_on_cupy_match_numpy(cell):
     assert relative_error(backend.to_numpy(g_dx), dx) < 1e-12
     for k in grads:
         assert relative_error(backend.to_numpy(g_grads[k]), grads[k]) < 1e-12, k
+
+
+@pytest.mark.skipif(backend.cupy_available(), reason="a GPU is present: the no-GPU path cannot run")
+def test_gpucheck_says_why_it_cannot_run(capsys):
+    from sire_ref import gpucheck
+    assert gpucheck.main([]) == 2
+    assert "CuPy or a CUDA device is missing" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not backend.cupy_available(), reason="CuPy or a CUDA GPU is not available")
+def test_gpucheck_passes_on_a_gpu():
+    from sire_ref import gpucheck
+    assert gpucheck.main(["--config", "2,8,4,5"]) == 0
