@@ -94,10 +94,9 @@ def main(argv=None):
     print("\n" + text)
     curves = {m: {seed: [best[(m, n, seed)]["test"] for n in args.lengths] for seed in range(args.seeds)}
               for m in methods}
-    lo = 0.0 if args.task != "variance" else None
     plot_curves(curves, args.lengths, f"{args.out}/{name}.png", xlabel="sequence length n",
                 ylabel=f"test {metric}", title=f"{args.task}: test {metric} vs n ({args.preset} preset)",
-                ylim=(lo, 1.02) if lo is not None else None)
+                ylim=None)
     write_json(f"{args.out}/{name}.json", {
         "args": vars(args), "table": text, "curves": curves,
         "chosen_lambda": {f"n{n}-seed{s}": best[("sire", n, s)]["spec"]["lam"]
