@@ -11,7 +11,7 @@ machine's single-thread matmul peak is measured first and printed. One SIRE eval
 (value and gradients, B samples, "subset" estimator) is timed as a share of the step.
 """
 import argparse
-import json
+import itertools
 import os
 import sys
 import time
@@ -100,12 +100,47 @@ def available_backends():
     return names
 
 
-def run(configs, dtypes, threads, log=print):
-    from threadpoolctl import threadpool_limits
+def timed_functions(cell, params, x, dstates, backends):
+    """{name: fn} timing one training step per backend, plus one SIRE evaluation on numpy and numba."""
     from .backend import get_module, to_module
     from .cells import get_cell
     from .regularizers import sire
     from .samples import sample_sire
+
+    cell_mod = get_cell(cell)
+    fns = {}
+    for name in backends:
+        if name == "torch":
+            fns[name] = torch_step(cell, params, x, dstates)
+        elif name == "cupy":
+            cp = get_module("cupy")
+            step = ours(cell_mod, to_module(params, cp), cp.asarray(x), cp.asarray(dstates), "cupy")
+            fns[name] = lambda step=step, cp=cp: (step(), cp.cuda.Device().synchronize())
+        else:
+            fns[name] = ours(cell_mod, params, x, dstates, name)
+    B, T = x.shape[:2]
+    draw = sample_sire(np.random.default_rng(1), np.full(B, T), B)
+    for be in ("numpy", "numba"):
+        fns[f"sire-{be}"] = lambda be=be: sire(cell_mod, params, x, draw, backend=be)
+    return fns
+
+
+def measure(cell, I, H, B, T, dtype, backends, peak):
+    """One result row: ms, GFLOP/s and share of the matmul peak per backend, and the SIRE share."""
+    from .cells import get_cell
+
+    params, x, dstates = problem(get_cell(cell), I, H, B, T, dtype)
+    times = median_ms(timed_functions(cell, params, x, dstates, backends))
+    sire_ms = {be: times.pop(f"sire-{be}") for be in ("numpy", "numba")}
+    flops = step_flops(cell, I, H, B, T)
+    gflops = {k: flops / (v * 1e6) for k, v in times.items()}
+    return {"cell": cell, "I": I, "H": H, "B": B, "T": T, "dtype": np.dtype(dtype).name, "ms": times,
+            "gflops": gflops, "peak_fraction": {k: g / peak for k, g in gflops.items()},
+            "sire_ms": sire_ms, "sire_share": {k: sire_ms[k] / times[k] for k in sire_ms}}
+
+
+def run(configs, dtypes, threads, log=print):
+    from threadpoolctl import threadpool_limits
 
     backends = available_backends()
     if "torch" in backends:
@@ -115,37 +150,9 @@ def run(configs, dtypes, threads, log=print):
     with threadpool_limits(limits=threads):
         peak = {np.dtype(d).name: matmul_peak(d) for d in dtypes}
         log("single-thread matmul peak: " + ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in peak.items()))
-        for cell in ("rnn", "gru"):
-            cell_mod = get_cell(cell)
-            for (I, H, B, T) in configs:
-                for dtype in dtypes:
-                    params, x, dstates = problem(cell_mod, I, H, B, T, dtype)
-                    fns = {}
-                    for name in backends:
-                        if name == "torch":
-                            fn = torch_step(cell, params, x, dstates)
-                        elif name == "cupy":
-                            cp = get_module("cupy")
-                            g = to_module(params, cp), cp.asarray(x), cp.asarray(dstates)
-                            inner = ours(cell_mod, *g, "cupy")
-                            fn = lambda inner=inner, cp=cp: (inner(), cp.cuda.Device().synchronize())  # noqa: E731
-                        else:
-                            fn = ours(cell_mod, params, x, dstates, name)
-                        fns[name] = fn
-                    draw = sample_sire(np.random.default_rng(1), np.full(B, T), B)
-                    for be in ("numpy", "numba"):
-                        fns[f"sire-{be}"] = lambda be=be: sire(cell_mod, params, x, draw, backend=be)
-                    times = median_ms(fns)
-                    sire_ms = {be: times.pop(f"sire-{be}") for be in ("numpy", "numba")}
-                    flops = step_flops(cell, I, H, B, T)
-                    row = {"cell": cell, "I": I, "H": H, "B": B, "T": T, "dtype": np.dtype(dtype).name,
-                           "ms": times, "gflops": {k: flops / (v * 1e6) for k, v in times.items()},
-                           "peak_fraction": {k: flops / (v * 1e6) / peak[np.dtype(dtype).name]
-                                             for k, v in times.items()},
-                           "sire_ms": sire_ms,
-                           "sire_share": {k: sire_ms[k] / times[k] for k in sire_ms}}
-                    rows.append(row)
-                    log(format_row(row))
+        for cell, (I, H, B, T), dtype in itertools.product(("rnn", "gru"), configs, dtypes):
+            rows.append(measure(cell, I, H, B, T, dtype, backends, peak[np.dtype(dtype).name]))
+            log(format_row(rows[-1]))
     return {"threads": threads, "peak_gflops": peak, "backends": backends, "rows": rows}
 
 

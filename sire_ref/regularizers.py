@@ -34,14 +34,14 @@ def _as_cell(cell):
     raise TypeError(f"cell must be sire_ref.cells.rnn, sire_ref.cells.gru or a Cell, got {cell!r}")
 
 
-def _setup(cell, params, x, samples, kind):
+def _setup(cell, params, x, samples, kind, with_dx):
     cell = _as_cell(cell)
     I, H, dtype = cell.check_params(params)
     check_array(x, "x", shape=(None, None, I), dtype=dtype)
     samples = check_samples(samples, kind, x.shape[0], x.shape[1])
     xp = array_module(x)
     grads = {k: xp.zeros_like(v) for k, v in params.items()}
-    return cell, samples, xp, grads, xp.zeros_like(x)
+    return cell, samples, xp, grads, (xp.zeros_like(x) if with_dx else None)
 
 
 def _gather(xp, x, seq, positions):
@@ -70,7 +70,7 @@ def sire(cell, params, x, samples, through_state=True, with_dx=False, backend=No
     (value, grads, dx) with dx (B, T, I) when with_dx=True. backend: passed to the
     prefix's cell.forward (None = the reference; "numba" for the kernels).
     """
-    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, "sire")
+    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, "sire", with_dx)
     N = smp["seq"].shape[0]
     if N == 0:
         return _result(xp.zeros((), dtype=x.dtype), grads, dx, with_dx)
@@ -114,7 +114,7 @@ def sub(cell, params, x, samples, with_dx=False, backend=None):
     Both orders x_S[p] and x_S[q] of every row run as one batch of 2N sequences.
     Returns (value, grads) or (value, grads, dx) like `sire`.
     """
-    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, "sub")
+    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, "sub", with_dx)
     N = smp["seq"].shape[0]
     if N == 0:
         return _result(xp.zeros((), dtype=x.dtype), grads, dx, with_dx)

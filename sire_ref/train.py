@@ -90,9 +90,14 @@ def predict(model, params, split, batch=512):
     return np.concatenate(out)
 
 
+def _prediction(config, out):
+    """What the loss compares with the targets: the logits (B, C) for "ce", else out[:, 0]."""
+    return out if config.loss == "ce" else out[:, 0]
+
+
 def score(config, out, y):
     """(loss, metric) of outputs against targets under config.loss / config.metric."""
-    pred = out[:, 0] if config.loss != "ce" else out
+    pred = _prediction(config, out)
     loss = float(losses.LOSSES[config.loss](pred, y)[0])
     if config.metric == "rmse":
         return loss, float(np.sqrt(np.mean((pred - y) ** 2)))
@@ -133,9 +138,8 @@ def _batch_loss(model, params, split, idx, config, rng):
         from .pisgd import permute_rows
         x = permute_rows(rng, x, L)
     out, cache = model.forward(params, x, L, train=True, rng=rng)
-    pred = out[:, 0] if config.loss != "ce" else out
-    value, dpred = losses.LOSSES[config.loss](pred, split.y[idx_dev])
-    grads = model.backward(params, cache, dpred[:, None] if config.loss != "ce" else dpred)
+    value, dpred = losses.LOSSES[config.loss](_prediction(config, out), split.y[idx_dev])
+    grads = model.backward(params, cache, dpred if config.loss == "ce" else dpred[:, None])
     if config.reg != "none" and config.lam > 0:
         r_value, r_grads = model.regularizer(params, x, L, rng, config.reg, config.reg_samples,
                                              config.estimator)

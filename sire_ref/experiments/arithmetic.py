@@ -10,14 +10,12 @@ variance) by n, writes <out>/arithmetic_<task>.png and .json. Each run is its ow
 under <out>/runs/arithmetic_<task>/ (finished runs are skipped on rerun; --jobs spreads runs
 over processes).
 """
-import argparse
 import sys
 
-import numpy as np
 
 from ..io import write_json
 from ..sweep import run_sweep
-from .integer_tasks import run_one, select, table
+from .integer_tasks import parse_args, run_one, select, specs_for, table
 from .report import plot_curves
 
 PRESETS = {
@@ -29,48 +27,6 @@ PRESETS = {
 }
 PAPER_SEEDS = {"sum": 20, "range": 3, "variance": 3}
 METHODS = ["gru", "sire", "deepsets", "pisgd"]
-
-
-def specs_for(args, task, methods, max_value=99):
-    specs = []
-    for n in args.lengths:
-        for seed in range(args.seeds):
-            for method in methods:
-                for lam in (args.lambdas if method in ("sire", "sub") else [0.0]):
-                    specs.append({"name": f"{task}-n{n}-seed{seed}-{method}-lam{lam:g}", "task": task,
-                                  "length": n, "seed": seed, "data_seed": 1000 + seed, "method": method,
-                                  "lam": lam, "n_train": args.n_train, "n_val": args.n_val,
-                                  "n_test": args.n_test, "max_value": max_value, "hidden": 80,
-                                  "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr})
-    return specs
-
-
-def common_args(parser, presets):
-    parser.add_argument("--preset", choices=sorted(presets), default="quick",
-                        help="quick (default: minutes on 2 cores) or paper (the paper's sizes)")
-    parser.add_argument("--seeds", type=int, default=None, help="seeds per configuration (preset)")
-    parser.add_argument("--epochs", type=int, default=None, help="training epochs (preset)")
-    parser.add_argument("--n-train", type=int, default=None, help="training sequences (preset)")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    parser.add_argument("--out", default="figures", help="output folder (default figures/)")
-
-
-def parse_args(module, doc, presets, argv, add_arguments=None):
-    """The shared command line: add_arguments(parser) adds an experiment's own options; values
-    left unset come from the chosen preset; counts must be >= 1."""
-    parser = argparse.ArgumentParser(prog=f"python -m sire_ref.experiments.{module}",
-                                     description=doc.split("\n\n")[0])
-    if add_arguments is not None:
-        add_arguments(parser)
-    common_args(parser, presets)
-    args = parser.parse_args(argv)
-    for key, value in presets[args.preset].items():
-        if getattr(args, key, None) is None:
-            setattr(args, key, value)
-    for key in ("seeds", "epochs", "n_train", "jobs"):
-        if getattr(args, key) is not None and getattr(args, key) < 1:
-            parser.error(f"--{key.replace('_', '-')} must be >= 1, got {getattr(args, key)}")
-    return args
 
 
 def _own_arguments(p):

@@ -14,8 +14,7 @@ import numpy as np
 
 from ..io import write_json
 from ..sweep import run_sweep
-from .arithmetic import parse_args, specs_for
-from .integer_tasks import run_one
+from .integer_tasks import parse_args, run_one, specs_for
 
 PAPER = {0.0: {10: "0.9346 (0.006)", 15: "0.9461 (0.001)", 20: "0.9678 (0.005)"},
          0.01: {10: "0.9584 (0.008)", 15: "0.9658 (0.008)", 20: "0.9780 (0.004)"}}

@@ -15,7 +15,6 @@ import argparse
 import sys
 import time
 
-import numpy as np
 
 from ..constructions import parity_rnn
 from ..data.parity import TEST_BUCKETS, make_data

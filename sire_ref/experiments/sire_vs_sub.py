@@ -15,8 +15,7 @@ import numpy as np
 
 from ..io import write_json
 from ..sweep import run_sweep
-from .arithmetic import parse_args, specs_for
-from .integer_tasks import run_one
+from .integer_tasks import parse_args, run_one, specs_for
 
 PRESETS = {
     "quick": dict(lengths=[10], seeds=3, n_train=200, n_val=200, n_test=2000, epochs=150,

@@ -12,7 +12,7 @@ Symbols as in cells/gru.py: r, z, n, gh_n = W_hn s + b_hn.
 import numpy as np
 from numba import njit
 
-from .layout import from_time_major, to_time_major
+from .layout import dw_hh, from_time_major, to_time_major
 from .mathfn import sigmoid, tanh
 
 
@@ -104,13 +104,7 @@ def _backward(x_tm, states, s0, lengths, dstates, w_ih, w_hh, r_all, z_all, n_al
             gi_blk = dgi_chunk[:n_t].reshape(n_t * B, 3 * H)
             gh_blk = dgh_chunk[:n_t].reshape(n_t * B, 3 * H)
             d_w_ih += np.dot(gi_blk.T, x_tm[t:t + n_t].reshape(n_t * B, I))
-            if t > 0:
-                d_w_hh += np.dot(gh_blk.T, states[t - 1:t - 1 + n_t].reshape(n_t * B, H))
-            else:
-                d_w_hh += np.dot(dgh_chunk[0].T, s0_rows)
-                if n_t > 1:
-                    d_w_hh += np.dot(dgh_chunk[1:n_t].reshape((n_t - 1) * B, 3 * H).T,
-                                     states[:n_t - 1].reshape((n_t - 1) * B, H))
+            d_w_hh += dw_hh(dgh_chunk[:n_t], states, s0, t)
             db_ih += np.dot(ones[:n_t * B], gi_blk)
             db_hh += np.dot(ones[:n_t * B], gh_blk)
             dx_tm[t:t + n_t] = np.dot(gi_blk, w_ih).reshape(n_t, B, I)

@@ -24,15 +24,17 @@ def from_time_major(y):
 
 
 @njit(cache=True)
-def dw_hh(d_all, states, s0):
-    """sum_t d_t^T s_{t-1} with s_{-1} = s0: d_all (T, B, G*H), states (T, B, H) -> (G*H, H).
+def dw_hh(d, states, s0, t):
+    """sum_k d_k^T s_{k-1} over the n steps k = t..t+n-1 whose d_k are in d (n, B, G*H), with
+    states (T, B, H) and s_{-1} = s0 -> (G*H, H).
 
-    Two BLAS products on views (steps 1..T-1 against states 0..T-2, then step 0 against s0),
-    so no shifted copy of the states is made.
+    BLAS products on views of the states (no shifted copy is made); step 0 pairs with s0.
     """
-    T, B, GH = d_all.shape
+    n, B, GH = d.shape
     H = states.shape[2]
-    out = np.outer(d_all[0].sum(axis=0), s0)
-    if T > 1:
-        out += np.dot(d_all[1:].reshape((T - 1) * B, GH).T, states[:-1].reshape((T - 1) * B, H))
+    if t > 0:
+        return np.dot(d.reshape(n * B, GH).T, states[t - 1:t - 1 + n].reshape(n * B, H))
+    out = np.outer(d[0].sum(axis=0), s0)
+    if n > 1:
+        out += np.dot(d[1:].reshape((n - 1) * B, GH).T, states[:n - 1].reshape((n - 1) * B, H))
     return out

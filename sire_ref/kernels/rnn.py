@@ -58,7 +58,7 @@ def _backward(x_tm, states, s0, lengths, dstates, w_ih, w_hh, da_all):
                 ds[b] = back[b]
     da = da_all.reshape(T * B, H)
     d_w_ih = np.dot(da.T, x_tm.reshape(T * B, x_tm.shape[2]))
-    d_w_hh = dw_hh(da_all, states, s0)
+    d_w_hh = dw_hh(da_all, states, s0, 0)
     ones = np.ones(T * B, states.dtype)     # column sums as BLAS gemv: numba's sum(axis=0) is slow
     dx = from_time_major(np.dot(da, w_ih).reshape(T, B, w_ih.shape[1]))
     return d_w_ih, d_w_hh, np.dot(ones, da), np.dot(ones[:B], ds), dx
