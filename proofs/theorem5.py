@@ -13,20 +13,19 @@ Lemma 6 / Corollary 7: under Eq. 4.2 any two elements can be swapped.
     state s > M is |x_a x_c (x_c - x_a)| = 2 (for x_a, x_c = 1, 2): the regularizer must be
     taken over S_{D,Theta}, not all states, or it would penalize a model that is fine on D.
 (c) Generic random tanh RNNs and GRUs: R_SIRE > 0 and some order changes the final state.
-(d) Beyond the paper: the quantitative version (sire_ref.invariance.adjacent_swap_bound),
+(d) Beyond the paper: the quantitative version (proofs.invariance.adjacent_swap_bound),
     permutation gap <= sum of swap gaps times Lipschitz factors, on random cells.
 """
 import numpy as np
 
 from sire_ref.cells import gru, rnn
-from sire_ref.invariance import (adjacent_swap_bound, cell_update, pair_gaps, permutation_gaps,
-                                 state_lipschitz_bound)
+from sire_ref.constructions import parity_step
 from sire_ref.regularizers import sire
 from sire_ref.samples import enumerate_sire
 
-from sire_ref.constructions import parity_step
-
 from . import check
+from .invariance import (adjacent_swap_bound, cell_update, pair_gaps, permutation_gaps,
+                         state_lipschitz_bound)
 
 
 def additive_update(rng, I, H):
@@ -103,7 +102,7 @@ def check_generic_cells(report, seed=2):
         params = cell.init_params(2, 4, rng)
         params["s0"] = rng.uniform(-0.5, 0.5, size=4)
         x, L = _data(rng, [4, 3], 2)
-        value, _ = sire(cell, params, x, enumerate_sire(L))
+        value = sire(cell, params, x, enumerate_sire(L)).value
         _, perm, _, _ = _worst(cell_update(cell, params), params["s0"], x, L)
         check(value > 1e-6 and perm > 1e-3, f"(c) generic {name}: R_SIRE {value}, permutation gap {perm}")
         report(f"(c) random {name}: exhaustive R_SIRE = {value:.3e} > 0 and the largest permutation "

@@ -1,4 +1,4 @@
-"""Atomic file writes: a result or checkpoint is either the old file or the complete new one."""
+"""Atomic file writes: a result, checkpoint or figure is either the old file or the complete new one."""
 import json
 import os
 import tempfile
@@ -33,6 +33,11 @@ def write_json(path, obj):
 def write_npz(path, arrays):
     """np.savez of a dict of arrays, atomically."""
     _atomic(path, lambda f: np.savez(f, **arrays))
+
+
+def save_figure(fig, path, dpi=120):
+    """fig.savefig to a PNG, atomically."""
+    _atomic(path, lambda f: fig.savefig(f, format="png", dpi=dpi))
 
 
 def read_json(path):

@@ -3,9 +3,9 @@ r"""The two model families of the experiments, as params + forward/backward (no 
 RecurrentSetModel:  e_t = enc(x_t);  s_T = f(s_0, e_1..e_T) (Eq. 2.2, the cell);  y = offset + scale * head(s_T)
 DeepSets (Eq. 1.1): e_t = enc(x_t);  y = offset + scale * rho( sum_{t < length} phi(e_t) )
 
-enc is the identity, an MLP, or an embedding of integer tokens; head, phi and rho
-are MLPs. offset and scale are fixed constants (not learned): the affine target
-rescaling of EXPERIMENT-NOTES.md for regression targets in the hundreds.
+enc is the identity or an encoder of `sire_ref.nn.encoders` (Embedding of integer tokens,
+MLP); head, phi and rho are MLPs. offset and scale are fixed constants (not learned): the
+affine target rescaling of EXPERIMENT-NOTES.md for regression targets in the hundreds.
 A model object holds only its configuration; params are a flat dict with names
 "encoder.*", "cell.*", "head.*" / "phi.*", "rho.*". Names in `model.frozen` are not
 trained (a frozen embedding). RecurrentSetModel(backend="numba") runs the cell's
@@ -13,12 +13,14 @@ sequence passes on the jitted kernels (sire_ref.kernels), same numbers to round-
 
 forward(params, x, lengths, train=False, rng=None) -> (y (B, out), cache)
 backward(params, cache, dy) -> grads (keys of params)
+regularizer(params, x, lengths, rng, kind, n_samples, estimator) -> (value, grads)   (recurrent only)
 """
 import numpy as np
 
-from . import backend
+from .backend import array_module
 from .cells import get_cell
-from .nn import dropout, embedding, mlp
+from .nn import dropout, mlp
+from .nn.encoders import MLP, Embedding
 from .nn.params import add_into, prefixed, take
 from .regularizers import sire, sub
 from .samples import sample_sire, sample_sub
@@ -29,36 +31,25 @@ class _Encoded:
     """Shared front end: the optional encoder and the fixed output rescaling."""
 
     def __init__(self, encoder, offset, scale):
-        if encoder is not None and encoder[0] not in ("mlp", "embedding"):
-            raise ValueError(f"encoder must be None, ('mlp', sizes, activation) or "
-                             f"('embedding', V, D, frozen), got {encoder!r}")
+        if encoder is not None and not isinstance(encoder, (Embedding, MLP)):
+            raise TypeError(f"encoder must be None, sire_ref.nn.encoders.Embedding(...) or "
+                            f"sire_ref.nn.encoders.MLP(...), got {encoder!r}")
         self.encoder, self.offset, self.scale = encoder, float(offset), float(scale)
-        frozen = encoder is not None and encoder[0] == "embedding" and encoder[3]
-        self.frozen = {"encoder.weight"} if frozen else set()
+        self.frozen = set(encoder.frozen_names) if encoder is not None else set()
 
     def _init_encoder(self, rng, dtype):
-        if self.encoder is None:
-            return {}
-        if self.encoder[0] == "mlp":
-            return prefixed("encoder", mlp.init(self.encoder[1], rng, dtype))
-        return prefixed("encoder", embedding.init(self.encoder[1], self.encoder[2], rng, dtype))
+        return {} if self.encoder is None else self.encoder.init(rng, dtype)
 
     def _encode(self, params, x):
-        if self.encoder is None:
-            return x, None
-        if self.encoder[0] == "mlp":
-            return mlp.forward(take("encoder", params), x, self.encoder[2], final_activation=True)
-        return embedding.forward(take("encoder", params), x)
+        return (x, None) if self.encoder is None else self.encoder.forward(params, x)
 
     def _encode_backward(self, params, cache, de, grads):
-        if self.encoder is None or self.frozen:      # a frozen encoder needs no gradient
-            return
-        layer = mlp if self.encoder[0] == "mlp" else embedding
-        g, _ = layer.backward(take("encoder", params), cache, de)
-        add_into(grads, "encoder", g)
+        if self.encoder is not None:
+            for k, g in self.encoder.backward(params, cache, de).items():
+                grads[k] += g
 
     def _zeros(self, params):
-        xp = backend.array_module(*params.values())
+        xp = array_module(*params.values())
         return {k: xp.zeros_like(v) for k, v in params.items()}
 
 
@@ -68,15 +59,14 @@ class RecurrentSetModel(_Encoded):
     def __init__(self, input_size, hidden_size, out_size, cell="rnn", head_hidden=(), encoder=None,
                  head_activation="tanh", state_dropout=0.0, offset=0.0, scale=1.0, backend=None):
         super().__init__(encoder, offset, scale)
-        self.cell, self.backend = get_cell(cell), backend
+        self.cell, self.backend = get_cell(cell), backend     # backend: the cell's compute backend
         self.input_size, self.hidden_size, self.out_size = input_size, hidden_size, out_size
         self.head_sizes = [hidden_size, *head_hidden, out_size]
         self.head_activation, self.state_dropout = head_activation, state_dropout
 
     def init(self, rng, dtype=np.float64):
         params = self._init_encoder(rng, dtype)
-        cell_in = self.input_size if self.encoder is None else (
-            self.encoder[1][-1] if self.encoder[0] == "mlp" else self.encoder[2])
+        cell_in = self.input_size if self.encoder is None else self.encoder.out_size
         params.update(prefixed("cell", self.cell.init_params(cell_in, self.hidden_size, rng, dtype)))
         params.update(prefixed("head", mlp.init(self.head_sizes, rng, dtype)))
         return params
@@ -93,7 +83,7 @@ class RecurrentSetModel(_Encoded):
         grads = self._zeros(params)
         g_head, ds = mlp.backward(take("head", params), c_head, self.scale * dy)
         add_into(grads, "head", g_head)
-        dstates = backend.array_module(ds).zeros(shape, dtype=ds.dtype)
+        dstates = array_module(ds).zeros(shape, dtype=ds.dtype)
         dstates[:, -1] = dropout.backward(c_drop, ds)
         g_cell, de = self.cell.backward(take("cell", params), c_cell, dstates)
         add_into(grads, "cell", g_cell)
@@ -114,11 +104,10 @@ class RecurrentSetModel(_Encoded):
         else:
             raise ValueError(f"kind must be 'sire' or 'sub', got {kind!r}")
         grads = self._zeros(params)
-        add_into(grads, "cell", out[1])
+        add_into(grads, "cell", out.grads)
         if need_dx:
-            self._encode_backward(params, c_enc, out[2], grads)
-        value = out[0]
-        return value, grads
+            self._encode_backward(params, c_enc, out.dx, grads)
+        return out.value, grads
 
 
 class DeepSets(_Encoded):
@@ -140,7 +129,7 @@ class DeepSets(_Encoded):
     def forward(self, params, x, lengths=None, train=False, rng=None):
         lengths = check_lengths(lengths, x.shape[0], x.shape[1])
         e, c_enc = self._encode(params, x)
-        xp = backend.array_module(e)
+        xp = array_module(e)
         mask = xp.asarray(np.arange(x.shape[1])[None, :, None] < lengths[:, None, None]).astype(e.dtype)
         h, c_phi = mlp.forward(take("phi", params), e, self.activation, final_activation=True)
         y, c_rho = mlp.forward(take("rho", params), (h * mask).sum(axis=1), self.activation)

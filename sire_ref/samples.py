@@ -53,12 +53,18 @@ def _eligible(rng, lengths, n_samples, what):
     return eligible[rng.integers(eligible.size, size=n_samples)]
 
 
+def random_orders(rng, lengths, width):
+    """(N, width) int: row n starts with a uniformly random permutation of 0..lengths[n]-1,
+    followed by the padding positions lengths[n]..width-1 (random keys sorted; padding keys inf)."""
+    keys = rng.random((len(lengths), width))
+    keys[np.arange(width)[None, :] >= np.asarray(lengths)[:, None]] = np.inf   # padding sorts last
+    return np.argsort(keys, axis=1)
+
+
 def _random_orders(rng, L):
     """Row n: a uniformly random permutation of 0..L[n]-1, padded with -1 to max(L) columns."""
     width = int(L.max(initial=0))
-    keys = rng.random((L.size, width))
-    keys[np.arange(width)[None, :] >= L[:, None]] = np.inf   # padding sorts last
-    order = np.argsort(keys, axis=1)
+    order = random_orders(rng, L, width)
     order[np.arange(width)[None, :] >= L[:, None]] = -1
     return order
 
@@ -150,6 +156,7 @@ def check_samples(samples, kind, batch, seq_len):
     for k, v in arr.items():
         if not np.issubdtype(v.dtype, np.integer):
             raise TypeError(f"samples['{k}'] must be an integer array, got {v.dtype}")
+        arr[k] = v.astype(np.int64, copy=False)        # the folds index and mask with int64
     N = arr["seq"].shape[0]
     K = arr["subset"].shape[1] if arr["subset"].ndim == 2 else -1
     for k in keys:

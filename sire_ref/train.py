@@ -1,48 +1,51 @@
 r"""One training loop for every experiment: minimize  task loss + lambda * R  (R = R_SIRE or R_SUB).
 
-    train(model, data, config, out_dir=None, name="run") -> result dict
+    train(model, data, config, out_dir=None, name="run", options=RunOptions()) -> result dict
 
-model: RecurrentSetModel or DeepSets (sire_ref.models); data: {"train": Split, "val": Split,
-"test": Split, ...}; config: TrainConfig. Each epoch shuffles the training set, takes
-minibatches (each cut to its longest sequence), adds lambda * the regularizer's gradient
-(recurrent models only), clips, and steps the optimizer; frozen parameters stay put.
-Every `eval_every` epochs the validation metric is measured and the best parameters
-are kept (selection on validation only, never on test: the best metric, ties broken by
-the lower validation loss); `patience` stops early.
-At the end the best parameters are evaluated on every split (per group when a split
-has `groups`, e.g. test lengths).
+The objective is Eq. 4.4's (or Eq. 4.1's) regularized loss: the task loss plus lambda
+times the regularizer, each a minibatch estimate. model: RecurrentSetModel or DeepSets
+(sire_ref.models); data: {"train": Split, "val": Split, "test": Split, ...}
+(sire_ref.data.split). Two configurations:
+
+- TrainConfig is what DEFINES a run (optimizer, loss, regularizer, seed, epochs, ...):
+  it is saved with the checkpoint and a resume with a different one is refused.
+- RunOptions is HOW it runs (BLAS threads, checkpoint cadence, progress lines): it
+  never changes the numbers, so changing it never blocks a resume.
+
+Each epoch shuffles the training set, takes minibatches (each cut to its longest
+sequence), adds lambda * the regularizer's gradient (recurrent models only), clips, and
+steps the optimizer; frozen parameters stay put. Every `eval_every` epochs the
+validation metric is measured and the best parameters are kept (selection on
+validation only, never on test: the best metric, ties broken by the lower validation
+loss); `patience` stops early. At the end the best parameters are evaluated on every
+split (per group when a split has `groups`, e.g. test lengths).
 
 Data as CuPy arrays (x and y; lengths and groups stay on the host) run the whole loop on
 the GPU: parameters and optimizer state are created there and only scalars come back.
 
 Reproducible: one seed drives initialization, shuffling, dropout and the regularizer's
-draws. With out_dir, a checkpoint (params, optimizer state, generator state, curves)
-is written atomically every `checkpoint_every` epochs; calling train() again with the
-same config resumes from it and gives the same numbers as an uninterrupted run. The
-result JSON (config, curves, final metrics) is written atomically as well.
+draws. With out_dir, a checkpoint (sire_ref.checkpoint) is written atomically every
+`checkpoint_every` epochs; calling train() again with the same TrainConfig resumes from
+it and gives the same numbers as an uninterrupted run. The result JSON (config, curves,
+final metrics) is written atomically as well.
 """
 import dataclasses
-import json
 import os
 import time
-from collections import namedtuple
 from typing import Optional
 
 import numpy as np
 
-from . import backend
-from .io import read_json, write_json, write_npz
+from . import backend, checkpoint
+from .data.split import Split, permute_rows  # noqa: F401  (Split: the documented sire_ref.train.Split)
+from .io import read_json, write_json
 from .nn import losses, optim
 from .validate import check_lengths
-
-Split = namedtuple("Split", "x lengths y groups", defaults=(None,))
-Split.__doc__ = """x (N, T, ...) inputs, lengths (N,), y (N,) targets; groups (N,) optional labels
-for per-group metrics (e.g. a length bucket)."""
 
 
 @dataclasses.dataclass
 class TrainConfig:
-    """Everything that decides a run; saved with checkpoints and results."""
+    """Everything that defines a run (and so its numbers); saved with checkpoints and results."""
     epochs: int = 100
     batch_size: int = 32
     optimizer: str = "adam"           # "adam" | "sgd"
@@ -60,12 +63,9 @@ class TrainConfig:
     reg_samples: int = 32
     estimator: str = "subset"         # SIRE state estimator: "subset" | "prefix"
     permute_inputs: bool = False      # pi-SGD: a fresh random order of each training sequence
-    threads: int = 1                  # BLAS threads while training (see train())
     seed: int = 0
     eval_every: int = 1
     patience: Optional[int] = None    # evaluations without improvement before stopping
-    checkpoint_every: int = 10
-    progress_seconds: float = 10.0    # at most one progress line per this many seconds
 
     def __post_init__(self):
         choices = {"optimizer": optim.OPTIMIZERS, "loss": losses.LOSSES, "metric": ("accuracy", "rmse"),
@@ -73,11 +73,26 @@ class TrainConfig:
         for field, allowed in choices.items():
             if getattr(self, field) not in allowed:
                 raise ValueError(f"{field} must be one of {sorted(allowed)}, got {getattr(self, field)!r}")
-        for field in ("epochs", "batch_size", "reg_samples", "eval_every", "checkpoint_every", "threads"):
-            if not isinstance(getattr(self, field), int) or getattr(self, field) < 1:
-                raise ValueError(f"{field} must be a positive int, got {getattr(self, field)!r}")
+        _positive_ints(self, ("epochs", "batch_size", "reg_samples", "eval_every"))
         if self.lr <= 0 or self.lam < 0:
             raise ValueError(f"lr must be > 0 and lam >= 0, got lr={self.lr}, lam={self.lam}")
+
+
+@dataclasses.dataclass
+class RunOptions:
+    """How a run is carried out; none of it changes the numbers, so none of it blocks a resume."""
+    threads: int = 1                  # BLAS threads while training (see train())
+    checkpoint_every: int = 10        # epochs between checkpoints (and always at the end)
+    progress_seconds: float = 10.0    # at most one progress line per this many seconds
+
+    def __post_init__(self):
+        _positive_ints(self, ("threads", "checkpoint_every"))
+
+
+def _positive_ints(obj, fields):
+    for field in fields:
+        if not isinstance(getattr(obj, field), int) or getattr(obj, field) < 1:
+            raise ValueError(f"{field} must be a positive int, got {getattr(obj, field)!r}")
 
 
 def predict(model, params, split, batch=512):
@@ -135,7 +150,6 @@ def _batch_loss(model, params, split, idx, config, rng):
     idx_dev = backend.array_module(split.x).asarray(idx)   # a no-op on NumPy; one small copy on CuPy
     x = split.x[idx_dev, :max(int(L.max()), 1)]
     if config.permute_inputs:
-        from .pisgd import permute_rows
         x = permute_rows(rng, x, L)
     out, cache = model.forward(params, x, L, train=True, rng=rng)
     value, dpred = losses.LOSSES[config.loss](_prediction(config, out), split.y[idx_dev])
@@ -149,126 +163,126 @@ def _batch_loss(model, params, split, idx, config, rng):
     return float(value), grads
 
 
-def _checkpoint_paths(out_dir, name):
-    return os.path.join(out_dir, f"{name}.ckpt.npz"), os.path.join(out_dir, f"{name}.json")
-
-
-def _save(path, state):
-    arrays = {f"params/{k}": v for k, v in state["params"].items()}
-    arrays.update({f"best/{k}": v for k, v in state["best_params"].items()})
-    for slot, tree in state["opt"].items():
-        if isinstance(tree, dict):
-            arrays.update({f"opt/{slot}/{k}": v for k, v in tree.items()})
-    meta = {k: state[k] for k in ("epoch", "config", "history", "best", "rng", "since_best", "done")}
-    meta["opt_t"] = state["opt"].get("t")
-    arrays["meta"] = np.array(json.dumps(meta))
-    write_npz(path, {k: backend.to_numpy(v) for k, v in arrays.items()})
-
-
-def _load(path, xp):
-    with np.load(path) as z:
-        meta = json.loads(str(z["meta"]))
-        pick = lambda prefix: {k[len(prefix):]: xp.asarray(z[k]) for k in z.files  # noqa: E731
-                               if k.startswith(prefix)}
-        opt = {slot: pick(f"opt/{slot}/") for slot in ("m", "v", "buf")}
-        opt = {k: v for k, v in opt.items() if v}
-        if meta["opt_t"] is not None:
-            opt["t"] = meta["opt_t"]
-        return dict(meta, params=pick("params/"), best_params=pick("best/"), opt=opt)
-
-
-def train(model, data, config, out_dir=None, name="run", log=print, on_epoch_end=None):
+def train(model, data, config, out_dir=None, name="run", options=None, log=print, on_epoch_end=None):
     """Train `model` on data["train"], select on data["val"]; returns the result dict.
 
-    BLAS runs on config.threads threads (default 1) for the duration: the recurrent products
-    are small, and OpenBLAS threads that spin-wait between them were measured to slow
-    training down, badly so when two runs share the 2 cores.
-    on_epoch_end(epoch) is called after each epoch's checkpoint (tests use it to interrupt).
+    options: RunOptions (default RunOptions()). BLAS runs on options.threads threads
+    (default 1) for the duration: the recurrent products are small, and OpenBLAS threads
+    that spin-wait between them were measured to slow training down, badly so when two
+    runs share the 2 cores. on_epoch_end(epoch) is called after each epoch's checkpoint
+    (tests use it to interrupt).
     """
     from threadpoolctl import ThreadpoolController
-    with ThreadpoolController().limit(limits=config.threads, user_api="blas"):
-        return _train(model, data, config, out_dir, name, log, on_epoch_end)
+    options = RunOptions() if options is None else options
+    _check_data(data)
+    with ThreadpoolController().limit(limits=options.threads, user_api="blas"):
+        state, rng = _start_or_resume(model, data, config, out_dir, name, log)
+        _run_epochs(model, data, config, options, state, rng, out_dir, name, log, on_epoch_end)
+    return _finish(model, data, config, state, out_dir, name)
 
 
-def _train(model, data, config, out_dir, name, log, on_epoch_end):
+def _check_data(data):
     if "train" not in data or "val" not in data:
         raise ValueError(f"data must have 'train' and 'val' splits, got {sorted(data)}")
     for split_name, split in data.items():
         check_lengths(split.lengths, len(split.y), split.x.shape[1], name=f"data['{split_name}'].lengths")
+
+
+def _start_or_resume(model, data, config, out_dir, name, log):
+    """(state, rng): a fresh state from config.seed, or the checkpoint's if one exists."""
     cfg = dataclasses.asdict(config)
     xp = backend.array_module(data["train"].x)      # CuPy data: params, optimizer state live there too
-    ckpt, result_path = _checkpoint_paths(out_dir, name) if out_dir else (None, None)
-    init_opt, step = optim.OPTIMIZERS[config.optimizer]
     rng = np.random.default_rng(config.seed)
-    if ckpt and os.path.exists(ckpt):
-        state = _load(ckpt, xp)
+    path = checkpoint.paths(out_dir, name)[0] if out_dir else None
+    if path and os.path.exists(path):
+        state = checkpoint.load(path, xp)
         if state["config"] != cfg:
-            raise ValueError(f"{ckpt} was written with a different config; use another --out or "
+            raise ValueError(f"{path} was written with a different config; use another --out or "
                              f"delete it to start over")
         rng.bit_generator.state = state["rng"]
         log(f"[{name}] resuming from epoch {state['epoch']}")
-    else:
-        params = backend.to_module(model.init(rng), xp)
-        state = {"epoch": 0, "config": cfg, "history": [], "best": None, "since_best": 0, "done": False,
-                 "params": params, "best_params": {k: v.copy() for k, v in params.items()},
-                 "opt": init_opt(params)}
+        return state, rng
+    params = backend.to_module(model.init(rng), xp)
+    state = {"epoch": 0, "config": cfg, "history": [], "best": None, "since_best": 0, "done": False,
+             "params": params, "best_params": {k: v.copy() for k, v in params.items()},
+             "opt": optim.OPTIMIZERS[config.optimizer][0](params)}
+    return state, rng
+
+
+def _train_epoch(model, split, config, state, rng):
+    """One pass over the training split in a fresh random order; returns the mean objective."""
     params, opt = state["params"], state["opt"]
-    trainable = [k for k in params if k not in model.frozen]
+    step = optim.OPTIMIZERS[config.optimizer][1]
+    trainable = {k: params[k] for k in params if k not in model.frozen}
     opt_kwargs = ({"eps": config.eps} if config.optimizer == "adam" else {"momentum": config.momentum})
-    split = data["train"]
+    lr = optim.step_lr(config.lr, state["epoch"], config.lr_step, config.lr_gamma)
+    order, total = rng.permutation(len(split.y)), 0.0
+    for i in range(0, len(order), config.batch_size):
+        idx = order[i:i + config.batch_size]
+        value, grads = _batch_loss(model, params, split, idx, config, rng)
+        total += value * len(idx)
+        optim.clip_grad_norm(grads, config.clip)
+        step(trainable, grads, opt, lr=lr, weight_decay=config.weight_decay, **opt_kwargs)
+    return total / len(order)
+
+
+def _select(model, data, config, state, record):
+    """Evaluate on validation; keep the parameters if they are the best so far."""
+    val = evaluate(model, state["params"], data["val"], config)
+    record.update(val_loss=val["loss"], val_metric=val["metric"])
+    if _better(config, val, state["best"]):
+        state["best"] = {"metric": val["metric"], "loss": val["loss"], "epoch": record["epoch"]}
+        state["best_params"] = {k: v.copy() for k, v in state["params"].items()}
+        state["since_best"] = 0
+    else:
+        state["since_best"] += 1
+
+
+def _progress_line(name, config, state, record, seconds):
+    best = state["best"] or {}
+    last_val = next((h["val_metric"] for h in reversed(state["history"]) if "val_metric" in h),
+                    float("nan"))
+    return (f"[{name}] epoch {state['epoch']}/{config.epochs} train loss {record['train_loss']:.4g}"
+            f" | val {config.metric} {last_val:.4g} (best "
+            f"{best.get('metric', float('nan')):.4g} @ {best.get('epoch', '-')}) | {seconds:.0f}s")
+
+
+def _run_epochs(model, data, config, options, state, rng, out_dir, name, log, on_epoch_end):
+    path = checkpoint.paths(out_dir, name)[0] if out_dir else None
     last_print, start = 0.0, time.perf_counter()
     while not state["done"] and state["epoch"] < config.epochs:
-        epoch = state["epoch"]
-        lr = optim.step_lr(config.lr, epoch, config.lr_step, config.lr_gamma)
-        order, total = rng.permutation(len(split.y)), 0.0
-        for i in range(0, len(order), config.batch_size):
-            idx = order[i:i + config.batch_size]
-            value, grads = _batch_loss(model, params, split, idx, config, rng)
-            total += value * len(idx)
-            optim.clip_grad_norm(grads, config.clip)
-            step({k: params[k] for k in trainable}, grads, opt, lr=lr,
-                 weight_decay=config.weight_decay, **opt_kwargs)
-        state["epoch"] = epoch + 1
-        record = {"epoch": epoch + 1, "train_loss": total / len(order)}
+        record = {"epoch": state["epoch"] + 1,
+                  "train_loss": _train_epoch(model, data["train"], config, state, rng)}
+        state["epoch"] += 1
         if state["epoch"] % config.eval_every == 0 or state["epoch"] == config.epochs:
-            val = evaluate(model, params, data["val"], config)
-            record.update(val_loss=val["loss"], val_metric=val["metric"])
-            if _better(config, val, state["best"]):
-                state["best"] = {"metric": val["metric"], "loss": val["loss"], "epoch": epoch + 1}
-                state["best_params"] = {k: v.copy() for k, v in params.items()}
-                state["since_best"] = 0
-            else:
-                state["since_best"] += 1
+            _select(model, data, config, state, record)
         state["history"].append(record)
         state["rng"] = rng.bit_generator.state
         done = state["done"] = state["epoch"] == config.epochs or (
             config.patience is not None and state["since_best"] >= config.patience)
-        if ckpt and (state["epoch"] % config.checkpoint_every == 0 or done):
-            _save(ckpt, state)
+        if path and (state["epoch"] % options.checkpoint_every == 0 or done):
+            checkpoint.save(path, state)
         now = time.perf_counter() - start
-        if now - last_print >= config.progress_seconds or done:
+        if now - last_print >= options.progress_seconds or done:
             last_print = now
-            best = state["best"] or {}
-            last_val = next((h["val_metric"] for h in reversed(state["history"]) if "val_metric" in h),
-                            float("nan"))
-            log(f"[{name}] epoch {state['epoch']}/{config.epochs} train loss {record['train_loss']:.4g}"
-                f" | val {config.metric} {last_val:.4g} (best "
-                f"{best.get('metric', float('nan')):.4g} @ {best.get('epoch', '-')}) | {now:.0f}s")
+            log(_progress_line(name, config, state, record, now))
         if on_epoch_end is not None:
             on_epoch_end(state["epoch"])
-        if done:
-            break
+
+
+def _finish(model, data, config, state, out_dir, name):
+    """The result dict of the best parameters, written as JSON when out_dir is set."""
     best_params = state["best_params"]
-    result = {"name": name, "config": cfg, "history": state["history"], "best": state["best"],
-              "epochs_run": state["epoch"],
+    result = {"name": name, "config": state["config"], "history": state["history"],
+              "best": state["best"], "epochs_run": state["epoch"],
               "metrics": {k: evaluate(model, best_params, s, config) for k, s in data.items()}}
-    if result_path:
-        write_json(result_path, result)
+    if out_dir:
+        write_json(checkpoint.paths(out_dir, name)[1], result)
     result["params"] = best_params
     return result
 
 
 def load_result(out_dir, name):
     """The JSON result a finished train() wrote, or None."""
-    path = _checkpoint_paths(out_dir, name)[1]
+    path = checkpoint.paths(out_dir, name)[1]
     return read_json(path) if os.path.exists(path) else None

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from sire_ref.cells import gru, rnn
-from sire_ref.gradcheck import random_problem
+from sire_ref.tools.testing import random_problem
 
 
 @pytest.fixture(params=[rnn, gru], ids=["rnn", "gru"])

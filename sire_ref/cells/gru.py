@@ -25,15 +25,8 @@ Hence dL/db_ir == dL/db_hr and dL/db_iz == dL/db_hz, while dL/db_hn = r * dL/db_
 row by row, which differs from dL/db_in in general.
 """
 from .. import backend
+from ..nn.activations import sigmoid
 from . import recurrence
-
-
-def sigmoid(a):
-    """sigmoid(a) = 1 / (1 + exp(-a)), through e = exp(-|a|) so nothing overflows and
-    both tails keep full relative precision: 1 / (1 + e) for a >= 0, e / (1 + e) otherwise."""
-    xp = backend.array_module(a)
-    e = xp.exp(-xp.abs(a))
-    return xp.where(a >= 0, 1, e) / (1 + e)
 
 
 def _step(params, s, x_t):
@@ -70,6 +63,8 @@ def _step_backward(params, cache, ds_next):
 
 CELL = recurrence.Cell(name="gru", gates=3, step=_step, step_backward=_step_backward)
 
-# The public contract (recurrence.Cell): the functions above behind input checks.
-init_params, step, step_backward = CELL.init_params, CELL.step, CELL.step_backward
-forward, backward = CELL.forward, CELL.backward
+# This module is the cell's one public face: the whole Cell interface as module attributes.
+name, gates, init_params, check_params = CELL.name, CELL.gates, CELL.init_params, CELL.check_params
+step, step_backward, forward, backward = CELL.step, CELL.step_backward, CELL.forward, CELL.backward
+unchecked_step, unchecked_step_backward = CELL.unchecked_step, CELL.unchecked_step_backward
+unchecked_forward, unchecked_backward = CELL.unchecked_forward, CELL.unchecked_backward

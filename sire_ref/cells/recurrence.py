@@ -7,9 +7,12 @@ A cell is a `Cell`: its name, its number of gate blocks G (1 for the tanh RNN,
     step_backward(params, cache, ds_next) -> (grads, ds, dx_t)
 
 `Cell` adds the public contract of ARCHITECTURE.md on top of them (init_params,
-step, step_backward, forward, backward): inputs are checked once per call, then
-the time loop runs the unchecked functions. A Cell holds no state besides these
-four fixed attributes; `rnn.py` and `gru.py` export its bound methods.
+check_params, step, step_backward, forward, backward): inputs are checked once per
+call, then the time loop runs the unchecked functions. Code that has already checked
+its inputs once (the regularizers) calls the `unchecked_*` twins, so a regularizer
+call validates its parameters once, not once per step. A Cell holds no state besides
+its four fixed attributes. The modules `rnn.py` and `gru.py` are the cells' one public
+face: they export this whole interface as module attributes (`cells.get_cell`).
 
 Parameters (PyTorch names and shapes, G gate blocks stacked along rows):
     weight_ih (G*H, I)   weight_hh (G*H, H)   bias_ih (G*H,)   bias_hh (G*H,)
@@ -21,8 +24,6 @@ and carried unchanged afterwards, so states[b, lengths[b]-1] = f(s_0, x_1..x_{le
 sequence's final state, and a length-0 (empty) sequence stays at s_0. Backward routes the gradient of a
 carried state straight to the previous state and gives no gradient to its inputs.
 """
-import importlib
-
 import numpy as np
 
 from ..backend import array_module, resolve
@@ -41,8 +42,9 @@ class Cell:
         self._step, self._step_backward = step, step_backward
 
     def _kernel(self):
-        """The numba module sire_ref.kernels.<name>, imported on first use (numba is slow to load)."""
-        return importlib.import_module(f"sire_ref.kernels.{self.name}")
+        """The numba twin of this cell, imported on first use (numba is slow to load)."""
+        from ..kernels import kernel_for
+        return kernel_for(self.name)
 
     def init_params(self, input_size, hidden_size, rng, dtype=np.float64):
         """PyTorch's default init: every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H)); s0 = 0.
@@ -96,6 +98,10 @@ class Cell:
         I, H, dtype = self.check_params(params)
         check_array(s, "s", shape=(None, H), dtype=dtype)
         check_array(x_t, "x_t", shape=(s.shape[0], I), dtype=dtype)
+        return self.unchecked_step(params, s, x_t)
+
+    def unchecked_step(self, params, s, x_t):
+        """`step` without input checks, for callers that checked once (the regularizers)."""
         s_next, cache = self._step(params, s, x_t)
         return s_next, dict(cache, kind="step")
 
@@ -104,6 +110,10 @@ class Cell:
         self.check_params(params)
         self._check_cache(cache, "step")
         check_array(ds_next, "ds_next", shape=cache["s"].shape, dtype=cache["s"].dtype)
+        return self.unchecked_step_backward(params, cache, ds_next)
+
+    def unchecked_step_backward(self, params, cache, ds_next):
+        """`step_backward` without input checks."""
         return self._step_backward(params, cache, ds_next)
 
     def forward(self, params, x, lengths=None, backend=None):
@@ -118,8 +128,13 @@ class Cell:
         if x.shape[2] != I:
             raise ValueError(f"x must have shape (B, T, {I}) to match params['weight_ih'], "
                              f"got {tuple(x.shape)}")
+        lengths = check_lengths(lengths, x.shape[0], x.shape[1])
+        return self.unchecked_forward(params, x, lengths, backend)
+
+    def unchecked_forward(self, params, x, lengths, backend=None):
+        """`forward` without input checks: lengths must already be a host int array (B,)."""
         B, T, _ = x.shape
-        lengths = check_lengths(lengths, B, T)
+        H, dtype = params["s0"].shape[0], x.dtype
         if resolve(backend, x, *params.values()) == "numba":
             states, kernel_cache = self._kernel().forward(params, x, lengths)
             return states, {"cell": self.name, "kind": "forward", "backend": "numba", "x": x,
@@ -145,6 +160,12 @@ class Cell:
         B, T, _ = cache["x"].shape
         H = params["s0"].shape[0]
         check_array(dstates, "dstates", shape=(B, T, H), dtype=cache["x"].dtype)
+        return self.unchecked_backward(params, cache, dstates)
+
+    def unchecked_backward(self, params, cache, dstates):
+        """`backward` without input checks."""
+        B, T, _ = cache["x"].shape
+        H = params["s0"].shape[0]
         if cache["backend"] == "numba":
             return self._kernel().backward(params, cache["kernel"], dstates)
         x, active, steps = cache["x"], cache["active"], cache["steps"]

@@ -37,6 +37,8 @@ def _step_backward(params, cache, ds_next):
 
 CELL = recurrence.Cell(name="rnn", gates=1, step=_step, step_backward=_step_backward)
 
-# The public contract (recurrence.Cell): the functions above behind input checks.
-init_params, step, step_backward = CELL.init_params, CELL.step, CELL.step_backward
-forward, backward = CELL.forward, CELL.backward
+# This module is the cell's one public face: the whole Cell interface as module attributes.
+name, gates, init_params, check_params = CELL.name, CELL.gates, CELL.init_params, CELL.check_params
+step, step_backward, forward, backward = CELL.step, CELL.step_backward, CELL.forward, CELL.backward
+unchecked_step, unchecked_step_backward = CELL.unchecked_step, CELL.unchecked_step_backward
+unchecked_forward, unchecked_backward = CELL.unchecked_forward, CELL.unchecked_backward

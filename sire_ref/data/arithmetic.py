@@ -6,12 +6,12 @@ Every element is drawn iid uniform from {0, ..., max_value} (max_value = 99 in t
     range:      max_i x_i - min_i x_i
     variance:   (1/n) sum_j (x_j - mean(x))^2          (population variance, np.var)
     half_range: max(x_1..x_{floor(n/2)}) - min(x_{floor(n/2)+1}..x_n)      (Section 6.4)
-make_split returns a train.Split with x (N, n) integer tokens (for an embedding), lengths
+make_split returns a data.split.Split with x (N, n) integer tokens (for an embedding), lengths
 (N,) = n and y (N,) float64 targets.
 """
 import numpy as np
 
-from ..train import Split
+from .split import Split
 from ..validate import check_positive_int, check_rng
 
 

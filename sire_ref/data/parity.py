@@ -8,7 +8,7 @@ its lengths evenly over buckets of 10 up to length 100 (groups = bucket upper en
 """
 import numpy as np
 
-from ..train import Split
+from .split import Split
 from ..validate import check_positive_int, check_rng
 
 

@@ -12,33 +12,36 @@ over processes).
 """
 import sys
 
-
 from ..io import write_json
-from ..sweep import run_sweep
-from .integer_tasks import parse_args, run_one, select, specs_for, table
-from .report import plot_curves
+from . import cli, integer_tasks
+from .integer_tasks import run_one, specs_for
+from .report import method_table, plot_curves, select
+from .sweep import run_sweep
 
 PRESETS = {
     # quick: about 10 minutes on 2 cores with --jobs 2. paper: the paper's lengths and Janossy's sizes.
     "quick": dict(lengths=[5, 10, 15], seeds=2, n_train=4000, n_val=500, n_test=1000, epochs=40,
-                  lambdas=[0.01, 0.1], batch_size=64, lr=3e-3),
+                  lambdas=[0.01, 0.1], batch_size=64, lr=3e-3, backend="numba"),
     "paper": dict(lengths=[5, 10, 15, 20, 25, 30], seeds=None, n_train=100_000, n_val=10_000,
-                  n_test=10_000, epochs=100, lambdas=[0.001, 0.01, 0.1, 1.0], batch_size=128, lr=1e-3),
+                  n_test=10_000, epochs=100, lambdas=[0.001, 0.01, 0.1, 1.0], batch_size=128, lr=1e-3,
+                  backend="numba"),
 }
 PAPER_SEEDS = {"sum": 20, "range": 3, "variance": 3}
 METHODS = ["gru", "sire", "deepsets", "pisgd"]
 
 
-def _own_arguments(p):
+def _own_arguments(p, shown):
     p.add_argument("--task", choices=("sum", "range", "variance"), default="sum", help="default sum")
-    p.add_argument("--lengths", type=int, nargs="+", default=None, help="sequence lengths n (preset)")
-    p.add_argument("--lambdas", type=float, nargs="+", default=None, help="SIRE lambda grid (preset)")
+    p.add_argument("--lengths", type=int, nargs="+", default=None, help=f"sequence lengths n ({shown('lengths')})")
+    p.add_argument("--lambdas", type=float, nargs="+", default=None,
+                   help=f"SIRE lambda grid ({shown('lambdas')})")
+    integer_tasks.add_arguments(p, shown)
     p.add_argument("--methods", nargs="+", choices=METHODS, default=None,
                    help="methods (default all; pi-SGD is skipped for variance, as in the paper)")
 
 
 def main(argv=None):
-    args = parse_args("arithmetic", __doc__, PRESETS, argv, _own_arguments)
+    args = cli.parse_args("arithmetic", __doc__, PRESETS, argv, _own_arguments, integer_tasks.POSITIVE)
     if args.seeds is None:
         args.seeds = PAPER_SEEDS[args.task]
     methods = args.methods or [m for m in METHODS if not (m == "pisgd" and args.task == "variance")]
@@ -46,7 +49,7 @@ def main(argv=None):
     results = run_sweep(run_one, specs_for(args, args.task, methods), f"{args.out}/runs/{name}", args.jobs)
     best = select(results)
     metric = "RMSE" if args.task == "variance" else "accuracy"
-    text = table(best, methods, args.lengths, metric)
+    text = method_table(best, methods, args.lengths, metric)
     print("\n" + text)
     curves = {m: {seed: [best[(m, n, seed)]["test"] for n in args.lengths] for seed in range(args.seeds)}
               for m in methods}

@@ -11,7 +11,6 @@ third curve. Prints accuracy by test length for every seed and the mean, and wri
 <out>/parity.png and <out>/parity.json; training runs checkpoint under <out>/runs/parity/
 so an interrupted call resumes and finished runs are not repeated.
 """
-import argparse
 import sys
 import time
 
@@ -20,42 +19,36 @@ from ..constructions import parity_rnn
 from ..data.parity import TEST_BUCKETS, make_data
 from ..io import write_json
 from ..models import DeepSets, RecurrentSetModel
-from ..train import TrainConfig, train
+from ..train import RunOptions, TrainConfig, train
+from . import cli
 from .report import bucket_table, plot_curves
 
 PRESETS = {
     # quick: minutes on 2 cores. paper: Appendix B sizes, longer training and more seeds.
-    "quick": dict(seeds=3, rnn_epochs=300, deepsets_epochs=300, lr=0.01, deepsets_lr=3e-3),
-    "paper": dict(seeds=10, rnn_epochs=1000, deepsets_epochs=2000, lr=0.01, deepsets_lr=3e-3),
+    "quick": dict(seeds=3, rnn_epochs=300, deepsets_epochs=300, lr=0.01, deepsets_lr=3e-3, backend="numpy"),
+    "paper": dict(seeds=10, rnn_epochs=1000, deepsets_epochs=2000, lr=0.01, deepsets_lr=3e-3,
+                  backend="numpy"),
 }
+
+OPTIONS = RunOptions(checkpoint_every=50)
+
+
+def _own_arguments(p, shown):
+    p.add_argument("--cell", choices=("rnn", "gru"), default="rnn", help="recurrent cell (default rnn)")
+    p.add_argument("--hidden", type=int, default=20, help="recurrent hidden units (default 20)")
+    p.add_argument("--rnn-epochs", type=int, default=None, help=f"recurrent model epochs ({shown('rnn_epochs')})")
+    p.add_argument("--deepsets-epochs", type=int, default=None,
+                   help=f"DeepSets epochs ({shown('deepsets_epochs')})")
+    p.add_argument("--lr", type=float, default=None, help=f"Adam learning rate, recurrent ({shown('lr')})")
+    p.add_argument("--deepsets-lr", type=float, default=None,
+                   help=f"Adam learning rate, DeepSets ({shown('deepsets_lr')})")
+    p.add_argument("--batch-size", type=int, default=32, help="minibatch size (default 32)")
+    p.add_argument("--data-seed", type=int, default=0, help="seed of the data sets (default 0)")
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="python -m sire_ref.experiments.parity",
-                                description=__doc__.split("\n\n")[0])
-    p.add_argument("--preset", choices=sorted(PRESETS), default="quick",
-                   help="quick (default, about 2 minutes) or paper (Appendix B sizes, longer)")
-    p.add_argument("--seeds", type=int, default=None, help="number of model seeds 0..N-1 (preset)")
-    p.add_argument("--cell", choices=("rnn", "gru"), default="rnn", help="recurrent cell (default rnn)")
-    p.add_argument("--hidden", type=int, default=20, help="recurrent hidden units (default 20)")
-    p.add_argument("--backend", choices=("numpy", "numba"), default="numpy",
-                   help="cell implementation: numpy (the reference, default) or numba (jitted kernels)")
-    p.add_argument("--rnn-epochs", type=int, default=None, help="epochs for the recurrent model")
-    p.add_argument("--deepsets-epochs", type=int, default=None, help="epochs for DeepSets")
-    p.add_argument("--lr", type=float, default=None, help="Adam learning rate of the recurrent model")
-    p.add_argument("--deepsets-lr", type=float, default=None, help="Adam learning rate of DeepSets")
-    p.add_argument("--batch-size", type=int, default=32, help="minibatch size (default 32)")
-    p.add_argument("--data-seed", type=int, default=0, help="seed of the data sets (default 0)")
-    p.add_argument("--out", default="figures", help="output folder (default figures/)")
-    args = p.parse_args(argv)
-    preset = PRESETS[args.preset]
-    for key in ("seeds", "rnn_epochs", "deepsets_epochs", "lr", "deepsets_lr"):
-        if getattr(args, key) is None:
-            setattr(args, key, preset[key])
-    for key in ("seeds", "hidden", "rnn_epochs", "deepsets_epochs", "batch_size"):
-        if getattr(args, key) < 1:
-            p.error(f"--{key.replace('_', '-')} must be >= 1, got {getattr(args, key)}")
-    return args
+    return cli.parse_args("parity", __doc__, PRESETS, argv, _own_arguments,
+                          positive=("hidden", "rnn_epochs", "deepsets_epochs", "batch_size"))
 
 
 def run(args, log=print):
@@ -66,12 +59,14 @@ def run(args, log=print):
     for seed in range(args.seeds):
         rnn = RecurrentSetModel(1, args.hidden, 1, cell=args.cell, backend=args.backend)
         cfg = TrainConfig(epochs=args.rnn_epochs, batch_size=args.batch_size, lr=args.lr, seed=seed,
-                          eval_every=5, checkpoint_every=50)
-        runs["RNN"][seed] = train(rnn, data, cfg, f"{args.out}/runs/parity", f"{args.cell}-seed{seed}", log)
+                          eval_every=5)
+        runs["RNN"][seed] = train(rnn, data, cfg, f"{args.out}/runs/parity", f"{args.cell}-seed{seed}",
+                                  OPTIONS, log)
         ds = DeepSets(1, [1, 100, 100], (100,), 1, activation="relu")
         cfg = TrainConfig(epochs=args.deepsets_epochs, batch_size=args.batch_size, lr=args.deepsets_lr,
-                          seed=seed, eval_every=5, checkpoint_every=50)
-        runs["DeepSets"][seed] = train(ds, data, cfg, f"{args.out}/runs/parity", f"deepsets-seed{seed}", log)
+                          seed=seed, eval_every=5)
+        runs["DeepSets"][seed] = train(ds, data, cfg, f"{args.out}/runs/parity", f"deepsets-seed{seed}",
+                                       OPTIONS, log)
     exact = (parity_rnn(test.x, test.lengths) == test.y)
     curves = {name: {seed: [r["metrics"]["test"]["groups"][g] for g in labels] for seed, r in rs.items()}
               for name, rs in runs.items()}

@@ -1,7 +1,36 @@
-"""Result tables and figures shared by the experiments."""
-import os
-
+"""Result tables, figures and validation-based selection shared by the experiments."""
 import numpy as np
+
+from ..io import save_figure
+
+
+def select(results, key=("method", "length", "seed")):
+    """Best-on-validation run per (method, length, seed) among its lambdas: {key tuple: result}.
+
+    Selection uses the VALIDATION metric only, never the test metric (lower is better
+    for the variance task's RMSE, higher for accuracy).
+    """
+    best = {}
+    for r in results.values():
+        k = tuple(r["spec"][f] for f in key)
+        lower = r["spec"]["task"] == "variance"
+        better = (lambda a, b: a < b) if lower else (lambda a, b: a > b)
+        if k not in best or better(r["val"], best[k]["val"]):
+            best[k] = r
+    return best
+
+
+def method_table(best, methods, lengths, metric_name):
+    """Text table: mean (std) over seeds of the test metric, rows = methods, columns = lengths."""
+    lines = [f"test {metric_name}: mean (std) over seeds; lambda chosen on validation",
+             f"{'method':<10}" + "".join(f"{f'n={n}':>16}" for n in lengths)]
+    for m in methods:
+        cells = []
+        for n in lengths:
+            vals = [r["test"] for (mm, nn, _), r in best.items() if mm == m and nn == n]
+            cells.append(f"{np.mean(vals):.3f} ({np.std(vals):.3f})" if vals else "-")
+        lines.append(f"{m:<10}" + "".join(f"{c:>16}" for c in cells))
+    return "\n".join(lines)
 
 
 def bucket_table(curves, labels, title):
@@ -40,9 +69,6 @@ def plot_curves(curves, xs, path, xlabel, ylabel, title, shade=None, styles=None
     ax.grid(alpha=0.3)
     ax.legend(loc="center right", fontsize=8)
     fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=120)
-    os.replace(tmp, path)
+    save_figure(fig, path)
     plt.close(fig)
     return path

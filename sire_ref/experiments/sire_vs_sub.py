@@ -8,20 +8,20 @@ chosen on a holdout set per regularizer, repeated over seeds. Writes <out>/sire_
 (training-loss curves of the chosen lambdas, mean over repeats, and the test accuracies) and
 <out>/sire_vs_sub.json. The paper: SIRE 0.792 (0.09), SUB 0.759 (0.11) test accuracy.
 """
-import os
 import sys
 
 import numpy as np
 
-from ..io import write_json
-from ..sweep import run_sweep
-from .integer_tasks import parse_args, run_one, specs_for
+from ..io import save_figure, write_json
+from . import cli, integer_tasks
+from .integer_tasks import run_one, specs_for
+from .sweep import run_sweep
 
 PRESETS = {
     "quick": dict(lengths=[10], seeds=3, n_train=200, n_val=200, n_test=2000, epochs=150,
-                  batch_size=20, lr=3e-3, lambdas=[0.001, 0.01, 0.1]),
+                  batch_size=20, lr=3e-3, lambdas=[0.001, 0.01, 0.1], backend="numba"),
     "paper": dict(lengths=[10], seeds=5, n_train=200, n_val=200, n_test=10_000, epochs=1000,
-                  batch_size=20, lr=1e-3, lambdas=[0.001, 0.01, 0.1]),
+                  batch_size=20, lr=1e-3, lambdas=[0.001, 0.01, 0.1], backend="numba"),
 }
 PAPER = {"sire": "0.792 (0.09)", "sub": "0.759 (0.11)"}
 
@@ -44,14 +44,13 @@ def plot(curves, tests, path):
           color=["C0", "C3"], capsize=6)
     b.set(ylabel="test accuracy", title="test accuracy", ylim=(0, 1))
     fig.tight_layout()
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=120)
-    os.replace(tmp, path)
+    save_figure(fig, path)
     plt.close(fig)
 
 
 def main(argv=None):
-    args = parse_args("sire_vs_sub", __doc__, PRESETS, argv)
+    args = cli.parse_args("sire_vs_sub", __doc__, PRESETS, argv, integer_tasks.add_arguments,
+                          integer_tasks.POSITIVE)
     specs = specs_for(args, "sum", ["sire", "sub"], max_value=19)
     results = run_sweep(run_one, specs, f"{args.out}/runs/sire_vs_sub", args.jobs)
     chosen, curves, tests, lines = {}, {}, {}, []

@@ -63,7 +63,7 @@ def params_from_torch(module, s0=None):
         s0 = s0.detach().cpu().numpy().copy()
     check_array(s0, "s0", shape=(H,), dtype=dtype)
     params["s0"] = s0
-    get_cell(kind).CELL.check_params(params, name="module parameters")
+    get_cell(kind).check_params(params, name="module parameters")
     return params
 
 
@@ -88,7 +88,7 @@ def params_to_torch(params, cell=False):
     """
     torch = _torch()
     kind = _kind_of(params)
-    I, H, dtype = get_cell(kind).CELL.check_params(params)
+    I, H, dtype = get_cell(kind).check_params(params)
     tdtype = getattr(torch, _DTYPES[dtype])
     if cell:
         module = {"rnn": torch.nn.RNNCell, "gru": torch.nn.GRUCell}[kind](I, H, dtype=tdtype)
@@ -112,7 +112,7 @@ def oracle(params, x, lengths=None, dstates=None):
     torch = _torch()
     rnn_utils = torch.nn.utils.rnn
     kind = _kind_of(params)
-    I, H, dtype = get_cell(kind).CELL.check_params(params)
+    I, H, dtype = get_cell(kind).check_params(params)
     check_array(x, "x", shape=(None, None, I), dtype=dtype)
     B, T, _ = x.shape
     lengths = check_lengths(lengths, B, T)
@@ -149,7 +149,7 @@ def regularizer_oracle(kind, params, x, samples, through_state=True):
     from ..samples import check_samples
 
     cell_kind = _kind_of(params)
-    get_cell(cell_kind).CELL.check_params(params)
+    get_cell(cell_kind).check_params(params)
     smp = check_samples(samples, kind, x.shape[0], x.shape[1])
     module = params_to_torch(params, cell=True)
     xt = torch.tensor(backend.to_numpy(x), requires_grad=True)

@@ -1,5 +1,13 @@
-"""Elementwise activations with their derivatives written from the outputs."""
+"""Elementwise activations with their derivatives written from the outputs; a stable sigmoid."""
 from .. import backend
+
+
+def sigmoid(a):
+    """sigmoid(a) = 1 / (1 + exp(-a)), through e = exp(-|a|) so nothing overflows and
+    both tails keep full relative precision: 1 / (1 + e) for a >= 0, e / (1 + e) otherwise."""
+    xp = backend.array_module(a)
+    e = xp.exp(-xp.abs(a))
+    return xp.where(a >= 0, 1, e) / (1 + e)
 
 
 def forward(name, a):

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from sire_ref import bench
+from sire_ref.tools import bench
 
 
 def test_bench_tiny_run_writes_json(tmp_path, capsys):

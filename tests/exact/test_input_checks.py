@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from sire_ref.gradcheck import random_problem
+from sire_ref.tools.testing import random_problem
 
 
 @pytest.fixture

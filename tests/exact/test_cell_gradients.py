@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from sire_ref.gradcheck import finite_difference_report, numerical_gradient, random_problem
+from sire_ref.tools.gradcheck import finite_difference_report
+from sire_ref.tools.testing import numerical_gradient, random_problem
 
 TOL = 1e-7
 

@@ -8,7 +8,7 @@ import pytest
 
 from sire_ref.data.parity import make_split
 from sire_ref.models import DeepSets, RecurrentSetModel
-from sire_ref.train import Split, TrainConfig, train
+from sire_ref.train import RunOptions, Split, TrainConfig, train
 
 
 def _data():
@@ -24,9 +24,11 @@ def _data():
 
 
 def _config(**kw):
-    base = dict(epochs=6, batch_size=16, lr=0.02, reg="sire", lam=0.1, reg_samples=8, seed=3,
-                checkpoint_every=1, progress_seconds=0.0)
+    base = dict(epochs=6, batch_size=16, lr=0.02, reg="sire", lam=0.1, reg_samples=8, seed=3)
     return TrainConfig(**{**base, **kw})
+
+
+EVERY_EPOCH = RunOptions(checkpoint_every=1, progress_seconds=0.0)
 
 
 def _model():
@@ -50,18 +52,19 @@ def test_same_seed_same_numbers_different_seed_different_numbers():
 
 
 def test_resume_after_interrupt_matches_an_uninterrupted_run(tmp_path):
-    full = train(_model(), _data(), _config(), out_dir=tmp_path / "full", log=lambda s: None)
+    full = train(_model(), _data(), _config(), out_dir=tmp_path / "full", options=EVERY_EPOCH, log=lambda s: None)
 
     def interrupt(epoch):
         if epoch == 3:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train(_model(), _data(), _config(), out_dir=tmp_path / "cut", on_epoch_end=interrupt,
+        train(_model(), _data(), _config(), out_dir=tmp_path / "cut", options=EVERY_EPOCH, on_epoch_end=interrupt,
               log=lambda s: None)
     assert not os.path.exists(tmp_path / "cut" / "run.json")          # no result yet, checkpoint kept
     lines = []
-    resumed = train(_model(), _data(), _config(), out_dir=tmp_path / "cut", log=lines.append)
+    resumed = train(_model(), _data(), _config(), out_dir=tmp_path / "cut", options=EVERY_EPOCH,
+                    log=lines.append)
     assert any("resuming from epoch 3" in line for line in lines)
     assert resumed["history"] == full["history"]
     for k in full["params"]:
@@ -69,6 +72,24 @@ def test_resume_after_interrupt_matches_an_uninterrupted_run(tmp_path):
     saved = json.loads((tmp_path / "cut" / "run.json").read_text())
     assert saved["metrics"] == full["metrics"]
     assert not [f for f in os.listdir(tmp_path / "cut") if f.startswith(".tmp-")]
+
+
+def test_resume_with_other_run_options_continues_the_run(tmp_path):
+    """Threads, checkpoint cadence and progress lines are how a run runs, not what it is."""
+    full = train(_model(), _data(), _config(), options=EVERY_EPOCH, log=lambda s: None)
+
+    def interrupt(epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(_model(), _data(), _config(), out_dir=tmp_path, options=EVERY_EPOCH, on_epoch_end=interrupt,
+              log=lambda s: None)
+    lines = []
+    other = RunOptions(threads=2, checkpoint_every=5, progress_seconds=1e9)
+    resumed = train(_model(), _data(), _config(), out_dir=tmp_path, options=other, log=lines.append)
+    assert any("resuming from epoch 2" in line for line in lines)
+    assert resumed["history"] == full["history"]
 
 
 def test_a_finished_run_is_not_retrained(tmp_path):
@@ -105,6 +126,12 @@ def test_deepsets_trains_with_the_same_loop():
 def test_bad_config_is_rejected(kw, match):
     with pytest.raises(ValueError, match=match):
         _config(**kw)
+
+
+@pytest.mark.parametrize("kw", [{"threads": 0}, {"checkpoint_every": 0}, {"threads": 1.5}])
+def test_bad_run_options_are_rejected(kw):
+    with pytest.raises(ValueError, match="must be a positive int"):
+        RunOptions(**kw)
 
 
 def test_parity_split_labels_are_the_parity_of_the_bits():

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from sire_ref.gradcheck import numerical_gradient, relative_error
+from sire_ref.tools.testing import numerical_gradient, relative_error
 from sire_ref.models import DeepSets, RecurrentSetModel
+from sire_ref.nn.encoders import MLP, Embedding
 
 TOL = 1e-7
 LENGTHS = np.array([5, 1, 3, 5])
@@ -39,7 +40,7 @@ def _check_model(model, x, seed=0, train=False):
 @pytest.mark.parametrize("cell", ["rnn", "gru"])
 def test_recurrent_model_gradients(cell):
     x = np.random.default_rng(1).normal(size=(4, 5, 2))
-    model = RecurrentSetModel(2, 4, 3, cell=cell, head_hidden=(5,), encoder=("mlp", [2, 3], "tanh"),
+    model = RecurrentSetModel(2, 4, 3, cell=cell, head_hidden=(5,), encoder=MLP((2, 3), "tanh"),
                               offset=2.0, scale=7.0)
     _check_model(model, x)
 
@@ -60,7 +61,7 @@ def test_recurrent_model_uses_each_sequence_final_state():
         assert relative_error(y[b], alone[0]) < 1e-14
 
 
-@pytest.mark.parametrize("encoder", [None, ("mlp", [2, 3], "relu")])
+@pytest.mark.parametrize("encoder", [None, MLP((2, 3), "relu")])
 def test_deepsets_gradients(encoder):
     x = np.random.default_rng(4).normal(size=(4, 5, 2))
     _check_model(DeepSets(2, [2 if encoder is None else 3, 6, 4], (5,), 2, activation="tanh",
@@ -85,7 +86,7 @@ def test_embedding_encoder_gradients_and_frozen_flag():
     rng = np.random.default_rng(6)
     tokens = rng.integers(0, 7, size=(4, 5))
     for frozen in (False, True):
-        model = RecurrentSetModel(1, 4, 1, cell="gru", encoder=("embedding", 7, 3, frozen))
+        model = RecurrentSetModel(1, 4, 1, cell="gru", encoder=Embedding(7, 3, frozen))
         assert model.frozen == ({"encoder.weight"} if frozen else set())
         _check_model(model, tokens)
 
@@ -93,7 +94,7 @@ def test_embedding_encoder_gradients_and_frozen_flag():
 @pytest.mark.parametrize("kind", ["sire", "sub"])
 def test_model_regularizer_gradient_reaches_the_encoder(kind):
     rng = np.random.default_rng(7)
-    model = RecurrentSetModel(2, 3, 1, cell="gru", encoder=("mlp", [2, 3], "tanh"))
+    model = RecurrentSetModel(2, 3, 1, cell="gru", encoder=MLP((2, 3), "tanh"))
     params = _nonzero_s0(model, model.init(rng), rng)
     x = rng.normal(size=(4, 5, 2))
 

@@ -1,5 +1,6 @@
 """Integer-sequence tasks: labels from brute-force definitions, pi-SGD, the sweep runner's resume,
 and seconds-long smoke runs of the three experiments."""
+import dataclasses
 import json
 import os
 from itertools import permutations
@@ -8,8 +9,10 @@ import numpy as np
 import pytest
 
 from sire_ref.data.arithmetic import make_split
-from sire_ref.pisgd import permute_rows, predict_vote, vote
-from sire_ref.sweep import result_path, run_sweep
+from sire_ref.data.split import permute_rows
+from sire_ref.experiments.pisgd import predict_vote, vote
+from sire_ref.experiments.sweep import result_path, run_sweep
+from sire_ref.nn.encoders import Embedding
 
 
 def _brute(task, row):
@@ -72,28 +75,35 @@ def test_vote_takes_the_most_frequent_rounded_value():
 def test_predict_vote_on_an_invariant_model_equals_the_single_order():
     from sire_ref.models import DeepSets
     rng = np.random.default_rng(1)
-    model = DeepSets(1, [4, 6], (5,), 1, encoder=("embedding", 10, 4, True))
+    model = DeepSets(1, [4, 6], (5,), 1, encoder=Embedding(10, 4, frozen=True))
     params = model.init(rng)
     split = make_split(rng, "sum", 50, 6, max_value=9)
     voted, single = predict_vote(model, params, split, rng, n_orders=5)
     np.testing.assert_array_equal(voted, np.round(single))
 
 
+@dataclasses.dataclass(frozen=True)
+class _Spec:
+    name: str
+    x: int
+    fail: bool = False
+
+
 def _runner(spec, out_dir):
-    if spec.get("fail"):
+    if spec.fail:
         raise RuntimeError("boom")
-    return {"value": spec["x"] ** 2, "summary": "ok"}
+    return {"value": spec.x ** 2, "summary": "ok"}
 
 
 def test_sweep_writes_each_result_and_resumes(tmp_path):
-    specs = [{"name": f"run-{i}", "x": i} for i in range(4)]
+    specs = [_Spec(f"run-{i}", i) for i in range(4)]
     lines = []
     results = run_sweep(_runner, specs, str(tmp_path), jobs=1, log=lines.append)
     assert [r["value"] for r in results.values()] == [0, 1, 4, 9]
-    assert all(os.path.exists(result_path(str(tmp_path), s["name"])) for s in specs)
+    assert all(os.path.exists(result_path(str(tmp_path), s.name)) for s in specs)
     before = json.loads(open(result_path(str(tmp_path), "run-2")).read())
     lines.clear()
-    again = run_sweep(_runner, specs + [{"name": "run-4", "x": 4}], str(tmp_path), jobs=2,
+    again = run_sweep(_runner, specs + [_Spec("run-4", 4)], str(tmp_path), jobs=2,
                       log=lines.append)
     assert "4 of 5 runs already done; 1 to run" in lines[0]
     assert again["run-4"]["value"] == 16 and again["run-2"] == before
@@ -101,11 +111,11 @@ def test_sweep_writes_each_result_and_resumes(tmp_path):
 
 def test_sweep_rejects_bad_specs(tmp_path):
     with pytest.raises(ValueError, match="unique"):
-        run_sweep(_runner, [{"name": "a", "x": 1}] * 2, str(tmp_path))
+        run_sweep(_runner, [_Spec("a", 1)] * 2, str(tmp_path))
     with pytest.raises(ValueError, match="file-safe"):
-        run_sweep(_runner, [{"name": "a/b", "x": 1}], str(tmp_path))
+        run_sweep(_runner, [_Spec("a/b", 1)], str(tmp_path))
     with pytest.raises(RuntimeError, match="boom"):
-        run_sweep(_runner, [{"name": "f", "x": 1, "fail": True}], str(tmp_path))
+        run_sweep(_runner, [_Spec("f", 1, fail=True)], str(tmp_path))
     assert not os.path.exists(result_path(str(tmp_path), "f"))          # nothing half-written
 
 

@@ -5,8 +5,9 @@ import pytest
 torch = pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0")
 
 from sire_ref.cells import gru, rnn  # noqa: E402
-from sire_ref.gradcheck import random_problem, relative_error, torch_report  # noqa: E402
 from sire_ref.interop.torch import oracle, params_from_torch, params_to_torch  # noqa: E402
+from sire_ref.tools.gradcheck import torch_report  # noqa: E402
+from sire_ref.tools.testing import random_problem, relative_error  # noqa: E402
 
 TOL = 1e-9
 

@@ -3,7 +3,7 @@ and the optimizers against PyTorch's update rules."""
 import numpy as np
 import pytest
 
-from sire_ref.gradcheck import numerical_gradient, relative_error
+from sire_ref.tools.testing import numerical_gradient, relative_error
 from sire_ref.nn import dropout, embedding, linear, losses, mlp, optim
 
 TOL = 1e-7

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from sire_ref.gradcheck import random_problem, relative_error
+from sire_ref.tools.testing import random_problem, relative_error
 
 
 def test_forward_is_repeated_step(cell, problem):
@@ -86,7 +86,7 @@ def test_float32_agrees_with_float64(cell):
 def test_init_params_shapes_and_pytorch_range(cell):
     H, I = 7, 3
     params = cell.init_params(I, H, np.random.default_rng(0))
-    G = cell.CELL.gates
+    G = cell.gates
     assert params["weight_ih"].shape == (G * H, I) and params["weight_hh"].shape == (G * H, H)
     assert params["bias_ih"].shape == params["bias_hh"].shape == (G * H,)
     assert params["s0"].shape == (H,) and np.all(params["s0"] == 0)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from sire_ref import backend
-from sire_ref.gradcheck import random_problem, relative_error
+from sire_ref.tools.testing import random_problem, relative_error
 
 
 def test_numpy_is_the_default_module():
@@ -42,12 +42,12 @@ def test_cells_on_cupy_match_numpy(cell):
 
 @pytest.mark.skipif(backend.cupy_available(), reason="a GPU is present: the no-GPU path cannot run")
 def test_gpucheck_says_why_it_cannot_run(capsys):
-    from sire_ref import gpucheck
+    from sire_ref.tools import gpucheck
     assert gpucheck.main([]) == 2
     assert "CuPy or a CUDA device is missing" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not backend.cupy_available(), reason="CuPy or a CUDA GPU is not available")
 def test_gpucheck_passes_on_a_gpu():
-    from sire_ref import gpucheck
+    from sire_ref.tools import gpucheck
     assert gpucheck.main(["--config", "2,8,4,5"]) == 0

@@ -5,8 +5,8 @@ import sys
 import numpy as np
 import pytest
 
-from sire_ref import gradcheck
-from sire_ref.gradcheck import relative_error
+from sire_ref.tools import gradcheck
+from sire_ref.tools.testing import relative_error
 
 
 def test_relative_error_definition():

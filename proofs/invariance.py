@@ -14,7 +14,7 @@ import itertools
 
 import numpy as np
 
-from .samples import enumerate_sire
+from sire_ref.samples import enumerate_sire
 
 
 def cell_update(cell, params):

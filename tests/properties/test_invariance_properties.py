@@ -4,7 +4,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sire_ref.cells import gru, rnn
-from sire_ref.invariance import (adjacent_swap_bound, cell_update, pair_gaps, permutation_gaps,
+from proofs.invariance import (adjacent_swap_bound, cell_update, pair_gaps, permutation_gaps,
                                  state_lipschitz_bound)
 from sire_ref.samples import check_samples, sample_sire, sample_sub
 
@@ -75,7 +75,7 @@ def test_permutation_gap_is_bounded_by_propagated_swap_gaps(cell, m, seed, scale
     params = {k: v * scale for k, v in cell.init_params(2, 3, rng).items()}
     params["s0"] = rng.uniform(-1, 1, size=3)
     ys = rng.normal(size=(m, 2)) * scale
-    L = state_lipschitz_bound(cell.CELL.name, params)
+    L = state_lipschitz_bound(cell.name, params)
     gap, bound = adjacent_swap_bound(cell_update(cell, params), params["s0"], ys, rng.permutation(m), L)
     assert gap <= bound * (1 + 1e-12) + 1e-14
 

@@ -1,25 +1,15 @@
 r"""pi-SGD (Janossy pooling, Murphy et al. 2018) as a wrapper over a recurrent model.
 
 Training: every time a sequence is used it is presented in a fresh random order of its own
-positions (TrainConfig(permute_inputs=True) calls `permute_rows`), so SGD approximately
+positions (TrainConfig(permute_inputs=True) calls `data.split.permute_rows`), so SGD approximately
 minimizes the loss averaged over orders. Inference: the model predicts on the original order
 and on n_orders - 1 random permutations; each prediction is rounded and the most frequent
 value wins (ties: the smallest). The single-order prediction is reported as well.
 """
 import numpy as np
 
-from . import backend
-from .train import Split, predict
-
-
-def permute_rows(rng, x, lengths):
-    """x (N, T, ...) with row n's first lengths[n] positions randomly reordered (padding kept)."""
-    N, T = x.shape[:2]
-    keys = rng.random((N, T))
-    keys[np.arange(T)[None, :] >= np.asarray(lengths)[:, None]] = np.inf      # padding stays last
-    order = np.argsort(keys, axis=1)
-    xp = backend.array_module(x)
-    return x[xp.asarray(np.arange(N)[:, None]), xp.asarray(order)]
+from ..data.split import Split, permute_rows
+from ..train import predict
 
 
 def vote(predictions):
