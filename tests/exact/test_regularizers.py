@@ -185,3 +185,20 @@ def test_bad_samples_are_rejected(cell):
         sub(cell, params, x, smp)
     with pytest.raises(TypeError, match="cell must be sire_ref.cells.rnn"):
         sire("gru", params, x, smp)
+
+
+@pytest.mark.parametrize("kind", ["sire", "sub"])
+def test_parameters_are_validated_once_per_call(cell, problem, kind, monkeypatch):
+    """One public call checks (and NaN-scans) the parameters once, not once per step or sample."""
+    from sire_ref.cells import recurrence
+    params, x, lengths, _ = problem
+    seen = []
+    original = recurrence.check_array
+
+    def counting(a, name, *args, **kwargs):
+        seen.append(name)
+        return original(a, name, *args, **kwargs)
+
+    monkeypatch.setattr(recurrence, "check_array", counting)
+    _run(kind, cell, params, x, _draw(kind, 3, lengths, "subset" if kind == "sire" else None))
+    assert seen.count("params['s0']") == 1

@@ -122,6 +122,7 @@ def test_sweep_rejects_bad_specs(tmp_path):
 TINY = ["--seeds", "1", "--epochs", "1", "--n-train", "40"]
 
 
+@pytest.mark.slow
 def test_arithmetic_smoke(tmp_path, capsys):
     from sire_ref.experiments import arithmetic
     assert arithmetic.main(["--task", "sum", "--lengths", "3", "--lambdas", "0.1"] + TINY
@@ -134,6 +135,7 @@ def test_arithmetic_smoke(tmp_path, capsys):
     assert saved["chosen_lambda"] == {"n3-seed0": 0.1}
 
 
+@pytest.mark.slow
 def test_half_range_and_sire_vs_sub_smoke(tmp_path, capsys):
     from sire_ref.experiments import half_range, sire_vs_sub
     assert half_range.main(TINY + ["--out", str(tmp_path)]) == 0

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from sire_ref.constructions import parity_rnn
 from sire_ref.data.parity import TEST_BUCKETS, make_data
@@ -12,6 +13,7 @@ from sire_ref.experiments import parity
 TINY = ["--seeds", "1", "--rnn-epochs", "2", "--deepsets-epochs", "1", "--hidden", "4"]
 
 
+@pytest.mark.slow
 def test_smoke_run_writes_table_figure_and_json(tmp_path, capsys):
     assert parity.main(TINY + ["--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out

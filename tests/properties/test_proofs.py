@@ -10,6 +10,7 @@ from proofs import ProofFailure, theorem4, theorem5
 from proofs.relu_pieces import evaluate, pieces, size
 
 
+@pytest.mark.slow
 def test_python_m_proofs_passes_and_prints_the_size_table():
     done = subprocess.run([sys.executable, "-m", "proofs"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

@@ -7,6 +7,7 @@ import pytest
 from sire_ref.tools import bench
 
 
+@pytest.mark.slow
 def test_bench_tiny_run_writes_json(tmp_path, capsys):
     out = tmp_path / "bench.json"
     assert bench.main(["--configs", "2,3,4,5", "--dtypes", "float64", "--out", str(out)]) == 0

@@ -36,6 +36,7 @@ def test_broken_backward_makes_the_command_fail(monkeypatch, capsys):
     assert "FAIL" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cell_name", ["rnn", "gru"])
 def test_torch_oracle_command_exits_zero(cell_name):
     pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0")
@@ -60,3 +61,12 @@ def test_missing_torch_gives_a_clear_error(monkeypatch, capsys):
         interop.params_to_torch({})
     assert gradcheck.main(["--cell", "gru", "--oracle", "torch"]) == 2
     assert "needs PyTorch" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["sire_ref.bench", "sire_ref.gpucheck", "sire_ref.gradcheck"])
+def test_the_short_command_names_still_run(command):
+    """The tools moved to sire_ref/tools/; `python -m sire_ref.<tool>` keeps working."""
+    done = subprocess.run([sys.executable, "-m", command, "--help"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and f"python -m {command}" in done.stdout
