@@ -40,6 +40,7 @@ from . import backend, checkpoint
 from .data.split import Split, permute_rows  # noqa: F401  (Split: the documented sire_ref.train.Split)
 from .io import read_json, write_json
 from .nn import losses, optim
+from .threads import blas_threads
 from .validate import check_lengths
 
 
@@ -172,10 +173,9 @@ def train(model, data, config, out_dir=None, name="run", options=None, log=print
     runs share the 2 cores. on_epoch_end(epoch) is called after each epoch's checkpoint
     (tests use it to interrupt).
     """
-    from threadpoolctl import ThreadpoolController
     options = RunOptions() if options is None else options
     _check_data(data)
-    with ThreadpoolController().limit(limits=options.threads, user_api="blas"):
+    with blas_threads(options.threads):
         state, rng = _start_or_resume(model, data, config, out_dir, name, log)
         _run_epochs(model, data, config, options, state, rng, out_dir, name, log, on_epoch_end)
     return _finish(model, data, config, state, out_dir, name)

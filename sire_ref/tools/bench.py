@@ -140,14 +140,14 @@ def measure(cell, I, H, B, T, dtype, backends, peak):
 
 
 def run(configs, dtypes, threads, log=print):
-    from threadpoolctl import threadpool_limits
+    from ..threads import blas_threads
 
     backends = available_backends()
     if "torch" in backends:
         import torch
         torch.set_num_threads(threads)
     rows = []
-    with threadpool_limits(limits=threads):
+    with blas_threads(threads):
         peak = {np.dtype(d).name: matmul_peak(d) for d in dtypes}
         log("single-thread matmul peak: " + ", ".join(f"{k} {v:.1f} GFLOP/s" for k, v in peak.items()))
         for cell, (I, H, B, T), dtype in itertools.product(("rnn", "gru"), configs, dtypes):

@@ -1,7 +1,7 @@
 """The package's floors: nothing imports from a floor above its own, and there is no import cycle.
 
 Floors, bottom up (a module may import its own floor and the ones below):
-    0 backend, validate, io           arrays, checks, atomic files
+    0 backend, validate, io, threads  arrays, checks, atomic files, BLAS thread pools
     1 nn                              layers, losses, optimizers, encoders
     2 cells, kernels                  the recurrent cells (Eq. 2.1-2.2) and their numba twins
     3 samples, constructions          SIRE / SUB draws; hand-built networks (Eq. 3.2)
@@ -20,7 +20,7 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2] / "sire_ref"
-FLOORS = {"backend": 0, "validate": 0, "io": 0, "nn": 1, "cells": 2, "kernels": 2, "samples": 3,
+FLOORS = {"backend": 0, "validate": 0, "io": 0, "threads": 0, "nn": 1, "cells": 2, "kernels": 2, "samples": 3,
           "constructions": 3, "regularizers": 4, "models": 5, "data": 5, "train": 6, "checkpoint": 6,
           "interop": 6, "experiments": 7, "tools": 8, "bench": 9, "gradcheck": 9, "gpucheck": 9}
 
