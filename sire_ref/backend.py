@@ -74,19 +74,23 @@ def scatter_add(target, index, values):
         np.add.at(target, index, values)
 
 
-BACKENDS = ("numpy", "numba", "cupy")
+BACKENDS = ("numpy", "numba", "cupy", "auto")
 
 
 def resolve(backend, *arrays):
     """The compute backend for arrays: None picks "cupy" for CuPy arrays, else "numpy" (the reference).
 
     "numpy" and "cupy" run the reference code on that array module; "numba" runs the
-    jitted CPU kernels (NumPy arrays only). A backend that does not match the arrays'
-    module is an error, never a silent copy.
+    jitted CPU kernels (NumPy arrays only); "auto" is the fastest for the arrays: "cupy"
+    on a GPU, "numba" on the CPU (measured faster than the reference in every experiment's
+    configuration by `python -m sire_ref.bench --experiments`). A backend that does not
+    match the arrays' module is an error, never a silent copy.
     """
     on_gpu = _cupy is not None and any(isinstance(a, _cupy.ndarray) for a in arrays)
     if backend is None:
         return "cupy" if on_gpu else "numpy"
+    if backend == "auto":
+        return "cupy" if on_gpu else "numba"
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS} or None, got {backend!r}")
     if on_gpu != (backend == "cupy"):

@@ -27,7 +27,8 @@ import numpy as np
 from .backend import array_module, scatter_add
 from .cells import check_cell
 from .samples import check_samples
-from .validate import check_array
+from .nn.inputs import is_tokens
+from .validate import check_inputs
 
 
 class RegularizerResult(NamedTuple):
@@ -40,7 +41,9 @@ class RegularizerResult(NamedTuple):
 def _setup(cell, params, x, samples, kind, with_dx):
     cell = check_cell(cell)
     I, H, dtype = cell.check_params(params)
-    check_array(x, "x", shape=(None, None, I), dtype=dtype)
+    check_inputs(x, "x", ("B", "T"), I, dtype)
+    if with_dx and is_tokens(x):
+        raise TypeError("with_dx=True needs dense x (B, T, I): integer tokens have no gradient")
     samples = check_samples(samples, kind, x.shape[0], x.shape[1])
     xp = array_module(x)
     grads = {k: xp.zeros_like(v) for k, v in params.items()}
@@ -72,7 +75,7 @@ def sire(cell, params, x, samples, through_state=True, with_dx=False, backend=No
     cell, smp, xp, grads, dx = _setup(cell, params, x, samples, "sire", with_dx)
     N = smp["seq"].shape[0]
     if N == 0:
-        return RegularizerResult(xp.zeros((), dtype=x.dtype), grads, dx)
+        return RegularizerResult(xp.zeros((), dtype=params["s0"].dtype), grads, dx)
     seq, a, c = smp["seq"], xp.asarray(smp["a"]), xp.asarray(smp["c"])
     # s_n = f(s_0, x_{S_n}): the fold over each ordered subset, |S_n| = 0 leaves s_0.
     x_S, index_S = _gather(xp, x, seq, smp["subset"])
@@ -116,7 +119,7 @@ def sub(cell, params, x, samples, with_dx=False, backend=None):
     cell, smp, xp, grads, dx = _setup(cell, params, x, samples, "sub", with_dx)
     N = smp["seq"].shape[0]
     if N == 0:
-        return RegularizerResult(xp.zeros((), dtype=x.dtype), grads, dx)
+        return RegularizerResult(xp.zeros((), dtype=params["s0"].dtype), grads, dx)
     subset, size = smp["subset"], smp["size"]
     rows = np.arange(N)[:, None]
     orders = [np.where(perm >= 0, subset[rows, np.maximum(perm, 0)], -1) for perm in (smp["p"], smp["q"])]

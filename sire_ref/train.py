@@ -65,12 +65,14 @@ class TrainConfig:
     estimator: str = "subset"         # SIRE state estimator: "subset" | "prefix"
     permute_inputs: bool = False      # pi-SGD: a fresh random order of each training sequence
     seed: int = 0
+    dtype: str = "float64"            # "float64" (the reference precision) | "float32"
     eval_every: int = 1
     patience: Optional[int] = None    # evaluations without improvement before stopping
 
     def __post_init__(self):
         choices = {"optimizer": optim.OPTIMIZERS, "loss": losses.LOSSES, "metric": ("accuracy", "rmse"),
-                   "reg": ("none", "sire", "sub"), "estimator": ("subset", "prefix")}
+                   "reg": ("none", "sire", "sub"), "estimator": ("subset", "prefix"),
+                   "dtype": ("float64", "float32")}
         for field, allowed in choices.items():
             if getattr(self, field) not in allowed:
                 raise ValueError(f"{field} must be one of {sorted(allowed)}, got {getattr(self, field)!r}")
@@ -147,6 +149,7 @@ def _better(config, val, best):
 
 
 def _batch_loss(model, params, split, idx, config, rng):
+    """(objective value, gradients) of the minibatch split[idx]: task loss + lambda R."""
     L = split.lengths[idx]
     idx_dev = backend.array_module(split.x).asarray(idx)   # a no-op on NumPy; one small copy on CuPy
     x = split.x[idx_dev, :max(int(L.max()), 1)]
@@ -175,6 +178,7 @@ def train(model, data, config, out_dir=None, name="run", options=None, log=print
     """
     options = RunOptions() if options is None else options
     _check_data(data)
+    data = cast_data(data, config.dtype)
     with blas_threads(options.threads):
         state, rng = _start_or_resume(model, data, config, out_dir, name, log)
         _run_epochs(model, data, config, options, state, rng, out_dir, name, log, on_epoch_end)
@@ -186,6 +190,13 @@ def _check_data(data):
         raise ValueError(f"data must have 'train' and 'val' splits, got {sorted(data)}")
     for split_name, split in data.items():
         check_lengths(split.lengths, len(split.y), split.x.shape[1], name=f"data['{split_name}'].lengths")
+
+
+def cast_data(data, dtype):
+    """The splits with float inputs and targets in `dtype` (integer tokens and labels stay integers)."""
+    def cast(a):
+        return a.astype(dtype, copy=False) if np.issubdtype(a.dtype, np.floating) else a
+    return {name: split._replace(x=cast(split.x), y=cast(split.y)) for name, split in data.items()}
 
 
 def _start_or_resume(model, data, config, out_dir, name, log):
@@ -202,27 +213,32 @@ def _start_or_resume(model, data, config, out_dir, name, log):
         rng.bit_generator.state = state["rng"]
         log(f"[{name}] resuming from epoch {state['epoch']}")
         return state, rng
-    params = backend.to_module(model.init(rng), xp)
+    params = backend.to_module(model.init(rng, dtype=np.dtype(config.dtype)), xp)
     state = {"epoch": 0, "config": cfg, "history": [], "best": None, "since_best": 0, "done": False,
              "params": params, "best_params": {k: v.copy() for k, v in params.items()},
              "opt": optim.OPTIMIZERS[config.optimizer][0](params)}
     return state, rng
 
 
-def _train_epoch(model, split, config, state, rng):
-    """One pass over the training split in a fresh random order; returns the mean objective."""
-    params, opt = state["params"], state["opt"]
-    step = optim.OPTIMIZERS[config.optimizer][1]
+def train_step(model, params, opt, split, idx, config, rng, lr):
+    """One full training step on split[idx]: forward, loss, backward, lambda R, clipping, and the
+    optimizer's update of the trainable params (in place). Returns the objective's value."""
+    value, grads = _batch_loss(model, params, split, idx, config, rng)
+    optim.clip_grad_norm(grads, config.clip)
     trainable = {k: params[k] for k in params if k not in model.frozen}
     opt_kwargs = ({"eps": config.eps} if config.optimizer == "adam" else {"momentum": config.momentum})
+    optim.OPTIMIZERS[config.optimizer][1](trainable, grads, opt, lr=lr, weight_decay=config.weight_decay,
+                                          **opt_kwargs)
+    return value
+
+
+def train_epoch(model, split, config, state, rng):
+    """One pass over the training split in a fresh random order; returns the mean objective."""
     lr = optim.step_lr(config.lr, state["epoch"], config.lr_step, config.lr_gamma)
     order, total = rng.permutation(len(split.y)), 0.0
     for i in range(0, len(order), config.batch_size):
         idx = order[i:i + config.batch_size]
-        value, grads = _batch_loss(model, params, split, idx, config, rng)
-        total += value * len(idx)
-        optim.clip_grad_norm(grads, config.clip)
-        step(trainable, grads, opt, lr=lr, weight_decay=config.weight_decay, **opt_kwargs)
+        total += train_step(model, state["params"], state["opt"], split, idx, config, rng, lr) * len(idx)
     return total / len(order)
 
 
@@ -252,7 +268,7 @@ def _run_epochs(model, data, config, options, state, rng, out_dir, name, log, on
     last_print, start = 0.0, time.perf_counter()
     while not state["done"] and state["epoch"] < config.epochs:
         record = {"epoch": state["epoch"] + 1,
-                  "train_loss": _train_epoch(model, data["train"], config, state, rng)}
+                  "train_loss": train_epoch(model, data["train"], config, state, rng)}
         state["epoch"] += 1
         if state["epoch"] % config.eval_every == 0 or state["epoch"] == config.epochs:
             _select(model, data, config, state, record)

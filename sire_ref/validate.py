@@ -36,6 +36,36 @@ def check_array(a, name, ndim=None, shape=None, dtype=None, finite=True):
     return a
 
 
+def check_inputs(x, name, lead, I, dtype):
+    """A cell's input: dense floats of shape (*lead, I) and `dtype`, or integer tokens of shape
+    lead with values in 0..I-1 (one-hot rows, sire_ref.nn.inputs). lead: ints (exact sizes)
+    or names such as "B" (any size). Returns x unchanged."""
+    def fits(shape):
+        return len(shape) == len(lead) and all(isinstance(n, str) or n == d for n, d in zip(lead, shape))
+
+    def text(dims):
+        return "(" + ", ".join(str(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"
+
+    if not backend.is_array(x):
+        raise TypeError(f"{name} must be a numpy or cupy array, got {type(x).__name__}")
+    if np.issubdtype(x.dtype, np.integer):
+        if not fits(x.shape):
+            raise ValueError(f"{name} holds integer tokens, so it must have shape {text(lead)} "
+                             f"(one token per position), got {tuple(x.shape)}")
+        host = backend.to_numpy(x)
+        if host.size and (host.min() < 0 or host.max() >= I):
+            raise ValueError(f"{name} tokens must lie in 0..{I - 1} (the input size I, read as "
+                             f"one-hot rows), got min {host.min()} and max {host.max()}")
+        return x
+    if x.ndim != len(lead) + 1:
+        raise ValueError(f"{name} must have {len(lead) + 1} dimensions, got shape {tuple(x.shape)} "
+                         f"(integer tokens, read as one-hot rows, have shape {text(lead)})")
+    if not fits(x.shape[:-1]) or x.shape[-1] != I:
+        raise ValueError(f"{name} must have shape {text(tuple(lead) + (I,))} to match "
+                         f"params['weight_ih'], got {tuple(x.shape)}")
+    return check_array(x, name, dtype=dtype)
+
+
 def check_positive_int(v, name):
     """`v` is a Python or NumPy integer >= 1 (bool rejected)."""
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):

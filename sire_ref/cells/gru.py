@@ -2,7 +2,7 @@ r"""GRU with exactly the equations of PyTorch nn.GRU / nn.GRUCell (gate order r,
 
 One application of the update f of Eq. 2.1, for a batch (s is PyTorch's h):
 
-    gi = x_t W_ih^T + b_ih = [gi_r, gi_z, gi_n]        each block (B, H); x_t (B, I)
+    gi = x_t W_ih^T + b_ih = [gi_r, gi_z, gi_n]        each block (B, H); x_t (B, I) or tokens (B,)
     gh = s   W_hh^T + b_hh = [gh_r, gh_z, gh_n]        s (B, H)
     r  = sigmoid(gi_r + gh_r)
     z  = sigmoid(gi_z + gh_z)
@@ -22,16 +22,18 @@ Backward, the forward read in reverse:
     dW_hh = dgh^T s     db_hh = sum_b dgh   ds  += dgh W_hh
 
 Hence dL/db_ir == dL/db_hr and dL/db_iz == dL/db_hz, while dL/db_hn = r * dL/db_in
-row by row, which differs from dL/db_in in general.
+row by row, which differs from dL/db_in in general. Integer tokens in 0..I-1 are read as
+one-hot rows (`nn.inputs`): x_t W_ih^T is then a column gather, and they get no dx.
 """
 from .. import backend
 from ..nn.activations import sigmoid
+from ..nn.inputs import project, project_backward
 from . import recurrence
 
 
 def _step(params, s, x_t):
     xp = backend.array_module(x_t)
-    gi = x_t @ params["weight_ih"].T + params["bias_ih"]
+    gi = project(x_t, params["weight_ih"]) + params["bias_ih"]
     gh = s @ params["weight_hh"].T + params["bias_hh"]
     gi_r, gi_z, gi_n = xp.split(gi, 3, axis=1)
     gh_r, gh_z, gh_n = xp.split(gh, 3, axis=1)
@@ -55,10 +57,11 @@ def _step_backward(params, cache, ds_next):
     daz = dz * z * (1 - z)
     dgi = xp.concatenate([dar, daz, dan], axis=1)
     dgh = xp.concatenate([dar, daz, dan * r], axis=1)
-    grads = {"weight_ih": dgi.T @ x_t, "weight_hh": dgh.T @ s,
+    d_w_ih, dx_t = project_backward(dgi, x_t, params["weight_ih"])
+    grads = {"weight_ih": d_w_ih, "weight_hh": dgh.T @ s,
              "bias_ih": dgi.sum(axis=0), "bias_hh": dgh.sum(axis=0)}
     ds = ds + dgh @ params["weight_hh"]
-    return grads, ds, dgi @ params["weight_ih"]
+    return grads, ds, dx_t
 
 
 CELL = recurrence.Cell(name="gru", gates=3, step=_step, step_backward=_step_backward)

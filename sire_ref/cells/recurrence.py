@@ -23,12 +23,16 @@ and carried unchanged afterwards, so states[b, lengths[b]-1] = f(s_0, x_1..x_{le
 (Eq. 2.2) and every later column repeats it: states[:, -1] is always each
 sequence's final state, and a length-0 (empty) sequence stays at s_0. Backward routes the gradient of a
 carried state straight to the previous state and gives no gradient to its inputs.
+
+Inputs are dense, x (B, T, I) floats, or integer tokens x (B, T) in 0..I-1 read as one-hot
+rows (sire_ref.nn.inputs): the same f, with x_t W_ih^T a column gather; tokens get dx = None.
 """
 import numpy as np
 
 from ..backend import array_module, resolve
-from ..validate import (check_array, check_float_dtype, check_lengths, check_positive_int,
-                        check_rng)
+from ..nn.inputs import is_tokens
+from ..validate import (check_array, check_float_dtype, check_inputs, check_lengths,
+                        check_positive_int, check_rng)
 
 WEIGHT_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 PARAM_KEYS = WEIGHT_KEYS + ("s0",)
@@ -97,7 +101,7 @@ class Cell:
         """Checked single application s_next = f(s, x_t) (Eq. 2.1); s (B, H), x_t (B, I)."""
         I, H, dtype = self.check_params(params)
         check_array(s, "s", shape=(None, H), dtype=dtype)
-        check_array(x_t, "x_t", shape=(s.shape[0], I), dtype=dtype)
+        check_inputs(x_t, "x_t", (s.shape[0],), I, dtype)
         return self.unchecked_step(params, s, x_t)
 
     def unchecked_step(self, params, s, x_t):
@@ -106,7 +110,7 @@ class Cell:
         return s_next, dict(cache, kind="step")
 
     def step_backward(self, params, cache, ds_next):
-        """Checked backward of one step: (grads of the 4 weights, ds (B, H), dx_t (B, I))."""
+        """Checked backward of one step: (grads of the 4 weights, ds (B, H), dx_t (B, I) or None)."""
         self.check_params(params)
         self._check_cache(cache, "step")
         check_array(ds_next, "ds_next", shape=cache["s"].shape, dtype=cache["s"].dtype)
@@ -119,22 +123,20 @@ class Cell:
     def forward(self, params, x, lengths=None, backend=None):
         """Run the cell over x (B, T, I) from s0 (Eq. 2.2) -> (states (B, T, H), cache for backward).
 
+        x: (B, T, I) floats or (B, T) integer tokens in 0..I-1 (one-hot rows).
         lengths (B,) ints in 0..T, or None for all T; states[:, -1] are the final states.
         backend: None (the reference on x's array module), "numpy", "cupy", or "numba"
         (jitted CPU kernels, equal to the reference to round-off); backward follows the cache.
         """
         I, H, dtype = self.check_params(params)
-        check_array(x, "x", ndim=3, dtype=dtype)
-        if x.shape[2] != I:
-            raise ValueError(f"x must have shape (B, T, {I}) to match params['weight_ih'], "
-                             f"got {tuple(x.shape)}")
+        check_inputs(x, "x", ("B", "T"), I, dtype)
         lengths = check_lengths(lengths, x.shape[0], x.shape[1])
         return self.unchecked_forward(params, x, lengths, backend)
 
     def unchecked_forward(self, params, x, lengths, backend=None):
         """`forward` without input checks: lengths must already be a host int array (B,)."""
-        B, T, _ = x.shape
-        H, dtype = params["s0"].shape[0], x.dtype
+        B, T = x.shape[:2]
+        H, dtype = params["s0"].shape[0], params["s0"].dtype
         if resolve(backend, x, *params.values()) == "numba":
             states, kernel_cache = self._kernel().forward(params, x, lengths)
             return states, {"cell": self.name, "kind": "forward", "backend": "numba", "x": x,
@@ -154,29 +156,32 @@ class Cell:
         return states, cache
 
     def backward(self, params, cache, dstates):
-        """Backpropagate dL/dstates (B, T, H) through `forward` -> (grads like params, dx (B, T, I))."""
-        self.check_params(params)
+        """Backpropagate dL/dstates (B, T, H) through `forward` -> (grads like params, dx).
+
+        dx (B, T, I) for dense inputs, None for tokens."""
+        _, H, dtype = self.check_params(params)
         self._check_cache(cache, "forward")
-        B, T, _ = cache["x"].shape
-        H = params["s0"].shape[0]
-        check_array(dstates, "dstates", shape=(B, T, H), dtype=cache["x"].dtype)
+        B, T = cache["x"].shape[:2]
+        check_array(dstates, "dstates", shape=(B, T, H), dtype=dtype)
         return self.unchecked_backward(params, cache, dstates)
 
     def unchecked_backward(self, params, cache, dstates):
         """`backward` without input checks."""
-        B, T, _ = cache["x"].shape
+        B, T = cache["x"].shape[:2]
         H = params["s0"].shape[0]
         if cache["backend"] == "numba":
             return self._kernel().backward(params, cache["kernel"], dstates)
         x, active, steps = cache["x"], cache["active"], cache["steps"]
         xp = array_module(x)
         grads = {k: xp.zeros_like(v) for k, v in params.items()}
-        dx = xp.zeros_like(x)
-        ds = xp.zeros((B, H), dtype=x.dtype)
+        dx = None if is_tokens(x) else xp.zeros_like(x)
+        ds = xp.zeros((B, H), dtype=dstates.dtype)
         for t in reversed(range(T)):
             ds = ds + dstates[:, t]                      # dL/ds_t: direct + from step t+1
             ds_step = xp.where(active[t], ds, 0)         # only active rows went through f
-            g, ds_prev, dx[:, t] = self._step_backward(params, steps[t], ds_step)
+            g, ds_prev, dx_t = self._step_backward(params, steps[t], ds_step)
+            if dx is not None:
+                dx[:, t] = dx_t
             for k in g:
                 grads[k] += g[k]
             ds = xp.where(active[t], ds_prev, ds)        # carried rows pass ds through unchanged

@@ -2,7 +2,7 @@ r"""Elman tanh RNN, the equations of PyTorch nn.RNN / nn.RNNCell (nonlinearity='
 
 One application of the update f of Eq. 2.1, for a batch:
 
-    a      = x_t W_ih^T + b_ih + s W_hh^T + b_hh        a, s, s_next: (B, H); x_t: (B, I)
+    a      = x_t W_ih^T + b_ih + s W_hh^T + b_hh        a, s, s_next: (B, H); x_t: (B, I) or tokens (B,)
     s_next = tanh(a)
 
 with W_ih = params["weight_ih"] (H, I), W_hh = params["weight_hh"] (H, H),
@@ -15,14 +15,17 @@ Backward, the forward read in reverse, one chain-rule step per line:
     dW_hh = da^T s        db_hh = sum_b da      ds   = da W_hh
 
 `forward`/`backward` run this over (B, T, I) sequences with optional lengths;
-see `recurrence.py` for the sequence semantics shared with the GRU.
+see `recurrence.py` for the sequence semantics shared with the GRU. Integer tokens in
+0..I-1 are read as one-hot rows (`nn.inputs`): x_t W_ih^T is then a column gather, and
+they get no dx.
 """
 from .. import backend
+from ..nn.inputs import project, project_backward
 from . import recurrence
 
 
 def _step(params, s, x_t):
-    a = x_t @ params["weight_ih"].T + params["bias_ih"] + s @ params["weight_hh"].T + params["bias_hh"]
+    a = project(x_t, params["weight_ih"]) + params["bias_ih"] + s @ params["weight_hh"].T + params["bias_hh"]
     s_next = backend.array_module(a).tanh(a)
     return s_next, {"cell": "rnn", "s": s, "x_t": x_t, "s_next": s_next}
 
@@ -30,9 +33,10 @@ def _step(params, s, x_t):
 def _step_backward(params, cache, ds_next):
     s, x_t, s_next = cache["s"], cache["x_t"], cache["s_next"]
     da = ds_next * (1 - s_next * s_next)
-    grads = {"weight_ih": da.T @ x_t, "weight_hh": da.T @ s,
+    d_w_ih, dx_t = project_backward(da, x_t, params["weight_ih"])
+    grads = {"weight_ih": d_w_ih, "weight_hh": da.T @ s,
              "bias_ih": da.sum(axis=0), "bias_hh": da.sum(axis=0)}
-    return grads, da @ params["weight_hh"], da @ params["weight_ih"]
+    return grads, da @ params["weight_hh"], dx_t
 
 
 CELL = recurrence.Cell(name="rnn", gates=1, step=_step, step_backward=_step_backward)

@@ -8,35 +8,37 @@ large products. Grouping keeps BLAS efficient without holding (T, B, 3H) buffers
 T = 1000 cost more in memory traffic than they saved; only ds_{t-1} = ds_t z + dgh_t W_hh is
 sequential.
 Symbols as in cells/gru.py: r, z, n, gh_n = W_hn s + b_hn.
+Integer tokens (one-hot rows, sire_ref.nn.inputs) skip the input products: gi_t is a row
+gather from W_ih^T, and dW_ih a scatter-add of dgi_t by token (no dx).
 """
 import numpy as np
 from numba import njit
 
-from .layout import dw_hh, from_time_major, to_time_major
+from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs
+from ..nn.inputs import is_tokens
 from .mathfn import sigmoid, tanh
 
 
 @njit(error_model="numpy", cache=True)
-def _forward(x, w_ih, b_ih, w_hh, b_hh, s0, lengths, x_tm, gi_chunk, saved):
-    B, T, I = x.shape
+def _forward(x_tm, tok_tm, w_ih, b_ih, w_hh, b_hh, s0, lengths, gi_chunk, saved):
+    T, B = saved.shape[1], saved.shape[2]
     H = s0.shape[0]
     H3, n_el, C = 3 * H, B * H, gi_chunk.shape[0]
-    to_time_major(x, x_tm)
+    w_ih_t = np.ascontiguousarray(w_ih.T)
     w_hh_t = np.ascontiguousarray(w_hh.T)
     states, r_all, z_all, n_all, ghn_all = saved[0], saved[1], saved[2], saved[3], saved[4]
-    s = np.empty((B, H), x.dtype)
+    s = np.empty((B, H), s0.dtype)
     for b in range(B):
         s[b] = s0
-    gh = np.empty((B, H3), x.dtype)
-    pre = np.empty((3, B, H), x.dtype)
+    gh = np.empty((B, H3), s0.dtype)
+    pre = np.empty((3, B, H), s0.dtype)
     pre_r, pre_z, pre_n = pre[0], pre[1], pre[2]
-    gates = np.empty((3, B, H), x.dtype)
+    gates = np.empty((3, B, H), s0.dtype)
     r, z, n = gates[0], gates[1], gates[2]
     q, bits = np.empty(n_el), np.empty(n_el, np.int64)
     for t in range(T):
         if t % C == 0:                                  # x W_ih^T for the next C steps at once
-            n_t = min(C, T - t)
-            np.dot(x_tm[t:t + n_t].reshape(n_t * B, I), w_ih.T, gi_chunk[:n_t].reshape(n_t * B, H3))
+            project_steps(x_tm, tok_tm, w_ih_t, t, min(C, T - t), gi_chunk)
         gi = gi_chunk[t % C]                            # b_ih is added below
         np.dot(s, w_hh_t, gh)
         for b in range(B):
@@ -60,13 +62,12 @@ def _forward(x, w_ih, b_ih, w_hh, b_hh, s0, lengths, x_tm, gi_chunk, saved):
 
 
 @njit(error_model="numpy", cache=True)
-def _backward(x_tm, states, s0, lengths, dstates, w_ih, w_hh, r_all, z_all, n_all, ghn_all,
-              dgi_chunk, dgh_chunk):
+def _backward(x_tm, tok_tm, states, s0, lengths, dstates, w_ih, w_hh, r_all, z_all, n_all, ghn_all,
+              dgi_chunk, dgh_chunk, dx_tm):
     T, B, H = states.shape
-    I, C = x_tm.shape[2], dgi_chunk.shape[0]
-    d_w_ih, d_w_hh = np.zeros((3 * H, I), states.dtype), np.zeros((3 * H, H), states.dtype)
+    C = dgi_chunk.shape[0]
+    d_w_ih_t, d_w_hh = np.zeros((w_ih.shape[1], 3 * H), states.dtype), np.zeros((3 * H, H), states.dtype)
     db_ih, db_hh = np.zeros(3 * H, states.dtype), np.zeros(3 * H, states.dtype)
-    dx_tm = np.empty((T, B, I), states.dtype)
     ones = np.ones(C * B, states.dtype)          # column sums as BLAS gemv: numba's sum(axis=0) is slow
     ds = np.zeros((B, H), states.dtype)
     back = np.empty((B, H), states.dtype)
@@ -103,12 +104,11 @@ def _backward(x_tm, states, s0, lengths, dstates, w_ih, w_hh, r_all, z_all, n_al
             n_t = min(C, T - t)
             gi_blk = dgi_chunk[:n_t].reshape(n_t * B, 3 * H)
             gh_blk = dgh_chunk[:n_t].reshape(n_t * B, 3 * H)
-            d_w_ih += np.dot(gi_blk.T, x_tm[t:t + n_t].reshape(n_t * B, I))
+            project_steps_backward(dgi_chunk, x_tm, tok_tm, w_ih, t, n_t, d_w_ih_t, dx_tm)
             d_w_hh += dw_hh(dgh_chunk[:n_t], states, s0, t)
             db_ih += np.dot(ones[:n_t * B], gi_blk)
             db_hh += np.dot(ones[:n_t * B], gh_blk)
-            dx_tm[t:t + n_t] = np.dot(gi_blk, w_ih).reshape(n_t, B, I)
-    return d_w_ih, d_w_hh, db_ih, db_hh, np.dot(ones[:B], ds), from_time_major(dx_tm)
+    return d_w_ih_t.T.copy(), d_w_hh, db_ih, db_hh, np.dot(ones[:B], ds)
 
 
 CHUNK_ELEMENTS = 1 << 21        # per-step products are grouped C steps at a time, C * B * 3H <= this
@@ -119,27 +119,31 @@ def _chunk(T, B, H):
 
 
 def forward(params, x, lengths):
-    """x (B, T, I), lengths (B,) host ints -> (states (B, T, H), cache).
+    """x (B, T, I) floats or (B, T) tokens, lengths (B,) host ints -> (states (B, T, H), cache).
 
     The large buffers are allocated here by NumPy, which asks the kernel for huge pages:
     first-touching them costs a quarter of what numba's own allocator costs at T = 1000.
     """
-    B, T, I = x.shape
-    H = params["s0"].shape[0]
-    x_tm, gi = np.empty((T, B, I), x.dtype), np.empty((_chunk(T, B, H), B, 3 * H), x.dtype)
-    saved = np.empty((5, T, B, H), x.dtype)          # states, r, z, n, gh_n for every step
-    _forward(x, params["weight_ih"], params["bias_ih"], params["weight_hh"], params["bias_hh"],
-             params["s0"], lengths, x_tm, gi, saved)
-    return saved[0].transpose(1, 0, 2), {"x_tm": x_tm, "saved": saved, "lengths": lengths}
+    B, T = x.shape[:2]
+    H, dtype = params["s0"].shape[0], params["s0"].dtype
+    x_tm, tok_tm = time_major_inputs(x, dtype)
+    gi = np.empty((_chunk(T, B, H), B, 3 * H), dtype)
+    saved = np.empty((5, T, B, H), dtype)            # states, r, z, n, gh_n for every step
+    _forward(x_tm, tok_tm, params["weight_ih"], params["bias_ih"], params["weight_hh"], params["bias_hh"],
+             params["s0"], lengths, gi, saved)
+    return saved[0].transpose(1, 0, 2), {"x_tm": x_tm, "tok_tm": tok_tm, "saved": saved,
+                                         "lengths": lengths, "tokens": is_tokens(x)}
 
 
 def backward(params, cache, dstates):
-    """dstates (B, T, H) -> (grads keyed like params, dx (B, T, I))."""
-    saved = cache["saved"]
+    """dstates (B, T, H) -> (grads keyed like params, dx (B, T, I), or None for tokens)."""
+    saved, x_tm = cache["saved"], cache["x_tm"]
     T, B, H = saved.shape[1:]
     C = _chunk(T, B, H)
     dgi, dgh = np.empty((C, B, 3 * H), saved.dtype), np.empty((C, B, 3 * H), saved.dtype)
-    d_w_ih, d_w_hh, db_ih, db_hh, ds0, dx = _backward(
-        cache["x_tm"], saved[0], params["s0"], cache["lengths"], dstates, params["weight_ih"],
-        params["weight_hh"], saved[1], saved[2], saved[3], saved[4], dgi, dgh)
+    dx_tm = np.empty_like(x_tm)
+    d_w_ih, d_w_hh, db_ih, db_hh, ds0 = _backward(
+        x_tm, cache["tok_tm"], saved[0], params["s0"], cache["lengths"], dstates, params["weight_ih"],
+        params["weight_hh"], saved[1], saved[2], saved[3], saved[4], dgi, dgh, dx_tm)
+    dx = None if cache["tokens"] else from_time_major(dx_tm)
     return {"weight_ih": d_w_ih, "weight_hh": d_w_hh, "bias_ih": db_ih, "bias_hh": db_hh, "s0": ds0}, dx

@@ -1,15 +1,45 @@
-"""Layout helpers for the jitted kernels: (B, T, ...) <-> time-major (T, B, ...) copies."""
+"""Layout helpers for the jitted kernels: time-major (T, B, ...) copies, and the input
+projection x_t W^T of a group of steps for dense inputs or integer tokens (nn.inputs)."""
 import numpy as np
 from numba import njit
 
+from ..nn.inputs import is_tokens
+
+
+def time_major_inputs(x, dtype):
+    """(x_tm (T, B, I), tok_tm (T, B)) with the unused one empty: dense x or integer tokens."""
+    if is_tokens(x):
+        return np.empty((0, 0, 0), dtype), np.ascontiguousarray(x.T, dtype=np.int64)
+    return np.ascontiguousarray(x.transpose(1, 0, 2)), np.empty((0, 0), np.int64)
+
 
 @njit(cache=True)
-def to_time_major(x, out):
-    """Copy (B, T, I) into the contiguous (T, B, I) array out."""
-    B, T, I = x.shape
-    for b in range(B):
-        for t in range(T):
-            out[t, b] = x[b, t]
+def project_steps(x_tm, tok_tm, w_t, t, n, out):
+    """out[k] = x_{t+k} W^T for k < n: one product for dense inputs, a row gather of
+    w_t = W^T (I, G*H) for tokens."""
+    B, GH = out.shape[1], out.shape[2]
+    if tok_tm.shape[0] > 0:
+        for k in range(n):
+            for b in range(B):
+                out[k, b] = w_t[tok_tm[t + k, b]]
+    else:
+        np.dot(x_tm[t:t + n].reshape(n * B, x_tm.shape[2]), w_t, out[:n].reshape(n * B, GH))
+
+
+@njit(cache=True)
+def project_steps_backward(d, x_tm, tok_tm, w, t, n, d_w_t, dx_tm):
+    """For steps t..t+n-1 with upstream d[:n] (n, B, G*H): d_w_t (I, G*H) += their dW^T, and
+    dx_tm[t:t+n] = d W for dense inputs; tokens scatter-add d by token and have no dx."""
+    B, GH = d.shape[1], d.shape[2]
+    if tok_tm.shape[0] > 0:
+        for k in range(n):
+            for b in range(B):
+                d_w_t[tok_tm[t + k, b]] += d[k, b]
+    else:
+        I = x_tm.shape[2]
+        blk = d[:n].reshape(n * B, GH)
+        d_w_t += np.dot(x_tm[t:t + n].reshape(n * B, I).T, blk)
+        dx_tm[t:t + n] = np.dot(blk, w).reshape(n, B, I)
 
 
 @njit(cache=True)

@@ -8,24 +8,25 @@ code); the elementwise work is fused loops (kernels.mathfn.tanh vectorizes).
 forward:  a_t = xw_t + s_{t-1} W_hh^T;  s_t = tanh(a_t) where t < length, else s_{t-1}
 backward: ds += dstates_t;  da_t = [t < length] ds (1 - s_t^2);  ds = da_t W_hh (active rows);
           dW_ih = sum_t da_t^T x_t;  dW_hh = sum_t da_t^T s_{t-1};  db = sum da;  dx_t = da_t W_ih
+Integer tokens (one-hot rows, nn.inputs): xw_t is a row gather of W_ih^T and dW_ih a
+scatter-add of da_t by token (no dx).
 """
 import numpy as np
 from numba import njit
 
-from .layout import dw_hh, from_time_major, to_time_major
+from ..nn.inputs import is_tokens
+from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs
 from .mathfn import tanh
 
 
 @njit(error_model="numpy", cache=True)
-def _forward(x, w_ih, bias, w_hh, s0, lengths, x_tm, xw, states):
-    B, T, I = x.shape
-    H = s0.shape[0]
-    to_time_major(x, x_tm)
-    np.dot(x_tm.reshape(T * B, I), w_ih.T, xw.reshape(T * B, H))
-    s = np.empty((B, H), x.dtype)
+def _forward(x_tm, tok_tm, w_ih, bias, w_hh, s0, lengths, xw, states):
+    T, B, H = states.shape
+    project_steps(x_tm, tok_tm, np.ascontiguousarray(w_ih.T), 0, T, xw)
+    s = np.empty((B, H), s0.dtype)
     for b in range(B):
         s[b] = s0
-    a, s_new = np.empty((B, H), x.dtype), np.empty((B, H), x.dtype)
+    a, s_new = np.empty((B, H), s0.dtype), np.empty((B, H), s0.dtype)
     q, bits = np.empty(B * H), np.empty(B * H, np.int64)
     w_hh_t = np.ascontiguousarray(w_hh.T)
     for t in range(T):
@@ -41,7 +42,7 @@ def _forward(x, w_ih, bias, w_hh, s0, lengths, x_tm, xw, states):
 
 
 @njit(error_model="numpy", cache=True)
-def _backward(x_tm, states, s0, lengths, dstates, w_ih, w_hh, da_all):
+def _backward(x_tm, tok_tm, states, s0, lengths, dstates, w_ih, w_hh, da_all, dx_tm):
     T, B, H = states.shape
     ds = np.zeros((B, H), states.dtype)
     back = np.empty((B, H), states.dtype)
@@ -56,12 +57,11 @@ def _backward(x_tm, states, s0, lengths, dstates, w_ih, w_hh, da_all):
         for b in range(B):
             if t < lengths[b]:
                 ds[b] = back[b]
-    da = da_all.reshape(T * B, H)
-    d_w_ih = np.dot(da.T, x_tm.reshape(T * B, x_tm.shape[2]))
+    d_w_ih_t = np.zeros((w_ih.shape[1], H), states.dtype)
+    project_steps_backward(da_all, x_tm, tok_tm, w_ih, 0, T, d_w_ih_t, dx_tm)
     d_w_hh = dw_hh(da_all, states, s0, 0)
     ones = np.ones(T * B, states.dtype)     # column sums as BLAS gemv: numba's sum(axis=0) is slow
-    dx = from_time_major(np.dot(da, w_ih).reshape(T, B, w_ih.shape[1]))
-    return d_w_ih, d_w_hh, np.dot(ones, da), np.dot(ones[:B], ds), dx
+    return d_w_ih_t.T.copy(), d_w_hh, np.dot(ones, da_all.reshape(T * B, H)), np.dot(ones[:B], ds)
 
 
 def forward(params, x, lengths):
@@ -70,19 +70,22 @@ def forward(params, x, lengths):
     The large buffers are allocated here by NumPy (huge pages: cheaper first touch than
     numba's allocator), then filled by the jitted code.
     """
-    B, T, I = x.shape
-    H = params["s0"].shape[0]
-    x_tm = np.empty((T, B, I), x.dtype)
-    xw, states = np.empty((T, B, H), x.dtype), np.empty((T, B, H), x.dtype)
-    _forward(x, params["weight_ih"], params["bias_ih"] + params["bias_hh"], params["weight_hh"],
-             params["s0"], lengths, x_tm, xw, states)
-    return states.transpose(1, 0, 2), {"x_tm": x_tm, "states_tm": states, "lengths": lengths}
+    B, T = x.shape[:2]
+    H, dtype = params["s0"].shape[0], params["s0"].dtype
+    x_tm, tok_tm = time_major_inputs(x, dtype)
+    xw, states = np.empty((T, B, H), dtype), np.empty((T, B, H), dtype)
+    _forward(x_tm, tok_tm, params["weight_ih"], params["bias_ih"] + params["bias_hh"], params["weight_hh"],
+             params["s0"], lengths, xw, states)
+    return states.transpose(1, 0, 2), {"x_tm": x_tm, "tok_tm": tok_tm, "states_tm": states,
+                                       "lengths": lengths, "tokens": is_tokens(x)}
 
 
 def backward(params, cache, dstates):
-    """dstates (B, T, H) -> (grads keyed like params, dx (B, T, I))."""
-    states = cache["states_tm"]
-    d_w_ih, d_w_hh, db, ds0, dx = _backward(cache["x_tm"], states, params["s0"], cache["lengths"],
-                                            dstates, params["weight_ih"], params["weight_hh"],
-                                            np.empty_like(states))
+    """dstates (B, T, H) -> (grads keyed like params, dx (B, T, I), or None for tokens)."""
+    states, x_tm = cache["states_tm"], cache["x_tm"]
+    dx_tm = np.empty_like(x_tm)
+    d_w_ih, d_w_hh, db, ds0 = _backward(x_tm, cache["tok_tm"], states, params["s0"], cache["lengths"],
+                                        dstates, params["weight_ih"], params["weight_hh"],
+                                        np.empty_like(states), dx_tm)
+    dx = None if cache["tokens"] else from_time_major(dx_tm)
     return {"weight_ih": d_w_ih, "weight_hh": d_w_hh, "bias_ih": db, "bias_hh": db.copy(), "s0": ds0}, dx

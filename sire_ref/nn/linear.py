@@ -1,5 +1,11 @@
-"""Affine layer y = x W^T + b (PyTorch nn.Linear), x (..., in) -> y (..., out)."""
+"""Affine layer y = x W^T + b (PyTorch nn.Linear), x (..., in) -> y (..., out).
+
+x may be integer tokens (...) in 0..in-1, read as one-hot rows (nn.inputs): y = W^T[x] + b,
+no dx. A layer after a frozen embedding then needs no product (see nn.inputs).
+"""
 import numpy as np
+
+from .inputs import project, project_backward
 
 from ..validate import check_float_dtype, check_positive_int, check_rng
 
@@ -17,12 +23,10 @@ def init(in_features, out_features, rng, dtype=np.float64):
 
 def forward(params, x):
     """y = x W^T + b; x (..., in) -> y (..., out)."""
-    return x @ params["weight"].T + params["bias"], x
+    return project(x, params["weight"]) + params["bias"], x
 
 
 def backward(params, cache, dy):
-    """dW = sum dy^T x over leading dims, db = sum dy, dx = dy W."""
-    x = cache
-    dy2, x2 = dy.reshape(-1, dy.shape[-1]), x.reshape(-1, x.shape[-1])
-    grads = {"weight": dy2.T @ x2, "bias": dy2.sum(axis=0)}
-    return grads, dy @ params["weight"]
+    """dW = sum dy^T x over leading dims, db = sum dy, dx = dy W (None for tokens)."""
+    d_w, dx = project_backward(dy, cache, params["weight"])
+    return {"weight": d_w, "bias": dy.reshape(-1, dy.shape[-1]).sum(axis=0)}, dx

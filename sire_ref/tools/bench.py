@@ -171,9 +171,13 @@ def format_row(row):
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m sire_ref.bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="3 configurations, a run under a minute")
+    p.add_argument("--experiments", action="store_true",
+                   help="time a full training step of every experiment's own model against the same "
+                        "model in PyTorch (needs torch; float32 unless --dtypes says otherwise)")
+    p.add_argument("--quick", action="store_true", help="fewer configurations, a run of about a minute")
     p.add_argument("--threads", type=int, default=1, help="threads for BLAS and torch (default 1)")
-    p.add_argument("--dtypes", nargs="+", default=["float32", "float64"], choices=["float32", "float64"])
+    p.add_argument("--dtypes", nargs="+", default=None, choices=["float32", "float64"],
+                   help="default float32 float64 (kernel table) or float32 (--experiments)")
     p.add_argument("--configs", nargs="+", default=None, metavar="I,H,B,T",
                    help="configurations to time instead of the preset list")
     p.add_argument("--out", default="bench.json", help="where to write the JSON results (default bench.json)")
@@ -188,7 +192,13 @@ def main(argv=None):
     if any(len(c) != 4 or min(c) < 1 for c in configs):
         p.error(f"--configs entries must be four positive ints I,H,B,T, got {args.configs}")
     start = time.perf_counter()
-    result = run(configs, [np.dtype(d).type for d in args.dtypes], args.threads)
+    if args.experiments:
+        from .bench_experiments import run as run_experiments
+        result = {"experiments": [run_experiments(args.threads, args.quick, d)
+                                  for d in (args.dtypes or ["float32"])]}
+    else:
+        result = run(configs, [np.dtype(d).type for d in (args.dtypes or ["float32", "float64"])],
+                     args.threads)
     result["seconds"] = time.perf_counter() - start
     from ..io import write_json
     write_json(args.out, result)

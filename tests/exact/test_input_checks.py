@@ -30,10 +30,18 @@ def test_x_not_an_array(case):
         cell.forward(params, x.tolist())
 
 
-def test_x_integer_dtype(case):
+def test_x_integer_features_are_not_tokens(case):
+    """Integer x of shape (B, T, I) is neither dense floats nor (B, T) tokens: refused, not cast."""
     cell, params, x, _, _ = case
-    with pytest.raises(TypeError, match="x must have dtype float32 or float64, got int64"):
+    with pytest.raises(ValueError, match=r"x holds integer tokens, so it must have shape \(B, T\)"):
         cell.forward(params, x.astype(np.int64))
+
+
+def test_tokens_out_of_range(case):
+    cell, params, x, _, _ = case
+    I = params["weight_ih"].shape[1]
+    with pytest.raises(ValueError, match=rf"x tokens must lie in 0..{I - 1}"):
+        cell.forward(params, np.full(x.shape[:2], I))
 
 
 def test_dtype_mismatch_between_x_and_params(case):
@@ -151,7 +159,7 @@ def test_step_state_wrong_shape(case):
 
 def test_step_input_batch_mismatch(case):
     cell, params, x, _, _ = case
-    with pytest.raises(ValueError, match=r"x_t must have shape \(2, 2\), got \(3, 2\)"):
+    with pytest.raises(ValueError, match=r"x_t must have shape \(2, 2\).*got \(3, 2\)"):
         cell.step(params, np.zeros((2, 3)), x[:, 0])
 
 

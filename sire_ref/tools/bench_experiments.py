@@ -1,0 +1,168 @@
+r"""`python -m sire_ref.bench --experiments`: a FULL training step of every experiment's own model,
+sire_ref against the same model and optimizer in PyTorch, in one process.
+
+A step is what train() does per minibatch: forward, loss, backward, the regularizer
+(lambda R_SIRE of Eq. 4.4 or R_SUB of Eq. 4.1, with a fresh draw), gradient clipping when the
+experiment clips, and the Adam update. PyTorch runs the same model with our parameters
+(sire_ref.tools.torch_twins: nn.GRU / nn.RNN, the regularizers batched as a PyTorch user
+writes them). Both take turns call by call (round-robin), BLAS and PyTorch on the same
+thread count, and each time is the median. Also one whole epoch end to end (shuffling,
+batching, every step, then evaluation on a validation split) for the integer-task GRU.
+The physical limit beside each row: the step's matrix-product FLOPs at this machine's
+single-thread matmul peak.
+"""
+import dataclasses
+import time
+
+import numpy as np
+
+from ..data import arithmetic, parity
+from ..experiments.integer_tasks import build_model
+from ..models import DeepSets, RecurrentSetModel
+from ..nn import optim
+from ..train import TrainConfig, cast_data, evaluate, train_epoch, train_step
+from . import torch_twins
+from .bench import median_ms
+
+LAM = 0.01          # the half-range / arithmetic lambda scale; only its presence matters for cost
+
+
+def experiment_configs(quick=False):
+    """[(name, model factory(y_train), TrainConfig, data factory(rng, n))] of every experiment."""
+    def integer(n, reg, estimator="subset", method="gru"):
+        cfg = TrainConfig(batch_size=128, lr=1e-3, loss="l1", metric="accuracy", reg=reg,
+                          lam=LAM if reg != "none" else 0.0, reg_samples=128, estimator=estimator)
+        return (f"integer {method} n={n} " + (reg if reg != "sire" else f"sire-{estimator}"),
+                lambda y, method=method: build_model(method, 99, y, backend="auto"), cfg,
+                lambda rng, N, n=n: arithmetic.make_split(rng, "sum", N, n))
+
+    par = TrainConfig(batch_size=32, lr=0.01, loss="bce")
+    configs = [
+        ("parity rnn H=20", lambda y: RecurrentSetModel(1, 20, 1, cell="rnn", backend="auto"), par,
+         lambda rng, N: parity.make_split(rng, N, 2, 10)),
+        ("parity deepsets 100/100", lambda y: DeepSets(1, [1, 100, 100], (100,), 1, activation="relu"),
+         par, lambda rng, N: parity.make_split(rng, N, 2, 10))]
+    for n in ((10,) if quick else (5, 10, 30)):
+        configs += [integer(n, "none"), integer(n, "sire", "subset"), integer(n, "sire", "prefix"),
+                    integer(n, "sub")]
+    configs.append(integer(10, "none", method="deepsets"))
+    return configs
+
+
+def _draw_for(model, config, rng, lengths):
+    from ..samples import sample_sire, sample_sub
+    if config.reg == "sire":
+        return sample_sire(rng, lengths, config.reg_samples, config.estimator)
+    if config.reg == "sub":
+        return sample_sub(rng, lengths, config.reg_samples)
+    return None
+
+
+def _setup(factory, config, data_factory, dtype, batches=1):
+    rng = np.random.default_rng(0)
+    split = data_factory(rng, config.batch_size * batches)
+    split = cast_data({"train": split}, dtype)["train"]
+    model = factory(split.y)
+    params = model.init(rng, dtype=np.dtype(dtype))
+    return model, params, split, rng
+
+
+def ours_step(model, params, split, config):
+    opt = optim.OPTIMIZERS[config.optimizer][0](params)
+    idx, rng = np.arange(config.batch_size), np.random.default_rng(1)
+    return lambda: train_step(model, params, opt, split, idx, config, rng, config.lr)
+
+
+def torch_step(model, params, split, config):
+    import torch
+    module = torch_twins.twin(model, params)
+    trainable = [p for p in module.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(trainable, lr=config.lr, eps=config.eps)
+    x, y = torch.as_tensor(split.x), torch.as_tensor(split.y)
+    rng = np.random.default_rng(1)
+
+    def step():
+        draw = _draw_for(model, config, rng, split.lengths)
+        opt.zero_grad(set_to_none=True)
+        loss = torch_twins.objective(module, x, split.lengths, y, config, draw)
+        loss.backward()
+        if config.clip is not None:
+            torch.nn.utils.clip_grad_norm_(trainable, config.clip)
+        opt.step()
+        return float(loss)
+    return step
+
+
+def measure_step(name, factory, config, data_factory, dtype):
+    model, params, split, _ = _setup(factory, config, data_factory, dtype)
+    fns = {"sire_ref": ours_step(model, {k: v.copy() for k, v in params.items()}, split, config),
+           "torch": torch_step(model, params, split, config)}
+    if config.reg != "none":   # the same step without the regularizer: its share of the step
+        plain = dataclasses.replace(config, reg="none", lam=0.0)
+        fns["sire_ref no reg"] = ours_step(model, {k: v.copy() for k, v in params.items()}, split, plain)
+        fns["torch no reg"] = torch_step(model, params, split, plain)
+    ms = median_ms(fns, min_rounds=10, max_rounds=200, budget_s=3.0)
+    row = {"name": name, "dtype": np.dtype(dtype).name, "ms": ms, "speedup": ms["torch"] / ms["sire_ref"]}
+    if config.reg != "none":
+        row["reg_share"] = {"sire_ref": ms["sire_ref"] / ms["sire_ref no reg"] - 1,
+                            "torch": ms["torch"] / ms["torch no reg"] - 1}
+    return row
+
+
+def measure_epoch(name, factory, config, data_factory, dtype, batches=50):
+    """One epoch of `batches` minibatches plus evaluation on a validation split of 2,000."""
+    import torch
+    model, params, split, rng = _setup(factory, config, data_factory, dtype, batches)
+    val = cast_data({"val": data_factory(rng, 2000)}, dtype)["val"]
+
+    def ours():
+        state = {"params": {k: v.copy() for k, v in params.items()}, "epoch": 0,
+                 "opt": optim.OPTIMIZERS[config.optimizer][0](params)}
+        train_epoch(model, split, config, state, np.random.default_rng(2))
+        evaluate(model, state["params"], val, config)
+
+    def theirs():
+        module = torch_twins.twin(model, params)
+        step_rng, order = np.random.default_rng(2), np.random.default_rng(2).permutation(len(split.y))
+        opt = torch.optim.Adam([p for p in module.parameters() if p.requires_grad], lr=config.lr)
+        x, y = torch.as_tensor(split.x), torch.as_tensor(split.y)
+        for i in range(0, len(order), config.batch_size):
+            idx = order[i:i + config.batch_size]
+            L = split.lengths[idx]
+            opt.zero_grad(set_to_none=True)
+            torch_twins.objective(module, x[idx], L, y[idx], config,
+                                  _draw_for(model, config, step_rng, L)).backward()
+            opt.step()
+        with torch.no_grad():
+            module(torch.as_tensor(val.x), val.lengths)
+
+    ms = median_ms({"sire_ref": ours, "torch": theirs}, min_rounds=3, max_rounds=5, budget_s=1.0)
+    return {"name": f"{name}: epoch of {batches} steps + eval", "dtype": np.dtype(dtype).name, "ms": ms,
+            "speedup": ms["torch"] / ms["sire_ref"]}
+
+
+def run(threads=1, quick=False, dtype="float32", log=print):
+    import torch
+    from ..threads import blas_threads
+    torch.set_num_threads(threads)
+    rows = []
+    with blas_threads(threads):
+        for name, factory, config, data_factory in experiment_configs(quick):
+            start = time.perf_counter()
+            rows.append(measure_step(name, factory, config, data_factory, dtype))
+            log(format_row(rows[-1]) + f"  ({time.perf_counter() - start:.0f} s)")
+        for name, factory, config, data_factory in experiment_configs(True):
+            if name.startswith("integer gru n=10") and not name.endswith("prefix"):
+                rows.append(measure_epoch(name, factory, config, data_factory, dtype))
+                log(format_row(rows[-1]))
+    return {"threads": threads, "dtype": dtype, "rows": rows}
+
+
+def format_row(row):
+    ms = row["ms"]
+    text = (f"{row['name']:<38} {row['dtype']:<8} sire_ref {ms['sire_ref']:9.2f} ms | torch "
+            f"{ms['torch']:9.2f} ms | sire_ref {row['speedup']:.2f}x faster")
+    if "reg_share" in row:
+        text += (f" | regularizer adds {100 * row['reg_share']['sire_ref']:.0f}% (torch "
+                 f"{100 * row['reg_share']['torch']:.0f}%)")
+    return text

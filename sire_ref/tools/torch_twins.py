@@ -1,0 +1,142 @@
+r"""The experiments' models, optimizer and regularizers written as a PyTorch user would, for the bench.
+
+`twin(model, params)` builds a torch nn.Module holding exactly our parameters (same names
+and shapes; float dtype of params) for a RecurrentSetModel or DeepSets; `objective(...)`
+is one training step's loss: the task loss plus lambda times R_SIRE (Eq. 4.4) or R_SUB
+(Eq. 4.1) on a draw from sire_ref.samples, batched the way PyTorch code is usually written:
+
+    SIRE "subset": the gathered subsets x_S run through nn.GRU / nn.RNN (padded, the state read
+                   at position |S| - 1, s0 where |S| = 0), then two cell steps per order;
+    SIRE "prefix": s is the forward pass's own state at position t - 1 (no second fold);
+    SUB:           both orders of every subset run as one padded batch of 2N sequences.
+Independent of sire_ref's backward code: autograd differentiates it. Used by
+`python -m sire_ref.bench --experiments` (speed) and by tests (same loss as ours).
+"""
+import numpy as np
+
+
+def _torch():
+    from ..interop.torch import _torch as load
+    return load()
+
+
+def twin(model, params):
+    """A torch module with our parameters: forward(x, lengths) -> (y (B, out), states or None)."""
+    torch = _torch()
+    nn = torch.nn
+    dtype = getattr(torch, np.dtype(params[next(iter(params))].dtype).name)
+
+    def tensor(a):
+        return nn.Parameter(torch.tensor(np.asarray(a), dtype=dtype))
+
+    class Twin(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ours = {k.replace(".", "_"): k for k in params}
+            for k, v in params.items():
+                self.register_parameter(k.replace(".", "_"), tensor(v))
+            if "encoder.weight" in params and "encoder.weight" in model.frozen:
+                self.encoder_weight.requires_grad_(False)
+            self.recurrent = hasattr(model, "cell")
+            if self.recurrent:
+                H = params["cell.s0"].shape[0]
+                kind = model.cell.name
+                I = params["cell.weight_ih"].shape[1]
+                self.rnn = {"rnn": nn.RNN, "gru": nn.GRU}[kind](I, H, batch_first=True, dtype=dtype)
+                self.step = {"rnn": nn.RNNCell, "gru": nn.GRUCell}[kind](I, H, dtype=dtype)
+                for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):   # one set of weights
+                    setattr(self.rnn, f"{k}_l0", getattr(self, f"cell_{k}"))
+                    setattr(self.step, k, getattr(self, f"cell_{k}"))
+
+        def mlp(self, prefix, h, act, final):
+            n = len({k.split(".")[1] for k in params if k.startswith(prefix + ".")})
+            for i in range(n):
+                h = h @ getattr(self, f"{prefix}_{i}_weight").T + getattr(self, f"{prefix}_{i}_bias")
+                if i < n - 1 or final:
+                    h = torch.tanh(h) if act == "tanh" else torch.relu(h)
+            return h
+
+        def encode(self, x):
+            if model.encoder is None:
+                return x
+            if hasattr(model.encoder, "vocab"):
+                return self.encoder_weight[x]
+            return self.mlp("encoder", x, model.encoder.activation, True)
+
+        def fold(self, e):
+            """All states (B, T, H) of e (B, T, I) from s0."""
+            h0 = self.cell_s0.expand(1, e.shape[0], -1).contiguous()
+            return self.rnn(e, h0)[0]
+
+        def forward(self, x, lengths):
+            e = self.encode(x)
+            L = torch.as_tensor(lengths)
+            if self.recurrent:
+                states = self.fold(e)
+                s = states[torch.arange(e.shape[0]), L - 1]
+                y = self.mlp("head", s, model.head_activation, False)
+            else:
+                mask = (torch.arange(e.shape[1])[None, :] < L[:, None]).to(e.dtype)[:, :, None]
+                h = self.mlp("phi", e, model.activation, True)
+                y = self.mlp("rho", (h * mask).sum(1), model.activation, False)
+                states = None
+            return model.offset + model.scale * y, states, e
+
+    return Twin()
+
+
+def _final(module, e_rows, size):
+    """Fold each row of e_rows (N, K, I) over its first size[n] inputs; s0 where size is 0."""
+    torch = _torch()
+    s0 = module.cell_s0.expand(e_rows.shape[0], -1)
+    if e_rows.shape[1] == 0:
+        return s0
+    states = module.fold(e_rows)
+    size = torch.as_tensor(size)
+    last = states[torch.arange(e_rows.shape[0]), (size - 1).clamp(min=0)]
+    return torch.where((size > 0)[:, None], last, s0)
+
+
+def sire(module, e, states, draw, estimator):
+    """R_SIRE (Eq. 4.4) on the draw; `states` are the forward pass's (used by "prefix")."""
+    torch = _torch()
+    seq = torch.as_tensor(draw["seq"])
+    if estimator == "prefix" and states is not None:
+        size = torch.as_tensor(draw["size"])
+        s = torch.where((size > 0)[:, None], states[seq, (size - 1).clamp(min=0)],
+                        module.cell_s0.expand(len(seq), -1))
+    else:
+        pos = torch.as_tensor(np.maximum(draw["subset"], 0))
+        s = _final(module, e[seq[:, None], pos], draw["size"])
+    x_a, x_c = e[seq, torch.as_tensor(draw["a"])], e[seq, torch.as_tensor(draw["c"])]
+    diff = module.step(x_c, module.step(x_a, s)) - module.step(x_a, module.step(x_c, s))
+    return (diff * diff).sum(1).mean()
+
+
+def sub(module, e, draw):
+    """R_SUB (Eq. 4.1): both orders of every subset as one padded batch."""
+    torch = _torch()
+    N = len(draw["seq"])
+    rows = np.arange(N)[:, None]
+    orders = [np.where(p >= 0, draw["subset"][rows, np.maximum(p, 0)], 0) for p in (draw["p"], draw["q"])]
+    seq = torch.as_tensor(np.concatenate([draw["seq"]] * 2))
+    final = _final(module, e[seq[:, None], torch.as_tensor(np.concatenate(orders))],
+                   np.concatenate([draw["size"]] * 2))
+    diff = final[:N] - final[N:]
+    return (diff * diff).sum(1).mean()
+
+
+LOSSES = {"l1": lambda p, y: (p - y).abs().mean(),
+          "bce": lambda p, y: _torch().nn.functional.binary_cross_entropy_with_logits(p, y)}
+
+
+def objective(module, x, lengths, y, config, draw=None):
+    """Task loss + config.lam * R of one minibatch (the regularizer on the given draw)."""
+    torch = _torch()
+    out, states, e = module(x, lengths)
+    value = LOSSES[config.loss](out[:, 0], y)
+    if config.reg == "sire" and config.lam > 0:
+        value = value + config.lam * sire(module, e, states, draw, config.estimator)
+    elif config.reg == "sub" and config.lam > 0:
+        value = value + config.lam * sub(module, e, draw)
+    return value if isinstance(value, torch.Tensor) else torch.as_tensor(value)
