@@ -8,13 +8,25 @@ MLP); head, phi and rho are MLPs. offset and scale are fixed constants (not lear
 affine target rescaling of EXPERIMENT-NOTES.md for regression targets in the hundreds.
 A model object holds only its configuration; params are a flat dict with names
 "encoder.*", "cell.*", "head.*" / "phi.*", "rho.*". Names in `model.frozen` are not
-trained (a frozen embedding). RecurrentSetModel(backend="numba") runs the cell's
-sequence passes on the jitted kernels (sire_ref.kernels), same numbers to round-off.
+trained (a frozen embedding).
+
+backend: None or "numpy" run the plain reference: encoder, then cell, then head. "numba",
+"auto" (numba on the CPU, CuPy on a GPU) or "cupy" take the fast path, the same math to
+round-off (tests hold the two equal): the cell's sequence passes run on that backend; an
+Embedding is folded into the next layer (Embedding.fold: tokens read as one-hot rows, a row
+gather instead of the input product, sire_ref.nn.inputs); and SIRE's "prefix" estimator
+reads its reached states from the forward pass (regularizers.sire_from_states) instead of
+folding the prefixes again.
 
 forward(params, x, lengths, train=False, rng=None) -> (y (B, out), cache)
-backward(params, cache, dy) -> grads (keys of params)
-regularizer(params, x, lengths, rng, kind, n_samples, estimator) -> (value, grads)   (recurrent only)
+backward(params, cache, dy, dstates=None) -> grads (keys of params); dstates: an extra
+    gradient on the forward's cell states (B, T, H), from `regularizer`
+regularizer(params, x, lengths, rng, kind, n_samples, estimator, forward_cache=None)
+    -> Regularized(value, grads, dstates)   (recurrent only; dstates is None unless the
+    fast path read the forward_cache's states)
 """
+from typing import NamedTuple, Optional
+
 import numpy as np
 
 from .backend import array_module
@@ -22,20 +34,56 @@ from .cells import get_cell
 from .nn import dropout, mlp
 from .nn.encoders import MLP, Embedding
 from .nn.params import add_into, prefixed, take
-from .regularizers import sire, sub
+from .regularizers import sire, sire_from_states, sub
 from .samples import sample_sire, sample_sub
 from .validate import check_lengths
 
 
-class _Encoded:
-    """Shared front end: the optional encoder and the fixed output rescaling."""
+class Regularized(NamedTuple):
+    """value: R; grads: dR/dparams (keys of params); dstates: dR/d(the forward's cell states)
+    (B, T, H) for the caller's backward, or None when the regularizer folded its own states."""
+    value: object
+    grads: dict
+    dstates: Optional[object] = None
 
-    def __init__(self, encoder, offset, scale):
+
+FAST_BACKENDS = ("numba", "auto", "cupy")
+
+
+class _Encoded:
+    """Shared front end: the optional encoder, the fixed output rescaling, the fast path's switch."""
+
+    def __init__(self, encoder, offset, scale, backend):
         if encoder is not None and not isinstance(encoder, (Embedding, MLP)):
             raise TypeError(f"encoder must be None, sire_ref.nn.encoders.Embedding(...) or "
                             f"sire_ref.nn.encoders.MLP(...), got {encoder!r}")
+        if backend not in (None, "numpy") + FAST_BACKENDS:
+            raise ValueError(f"backend must be None, 'numpy', 'numba', 'auto' or 'cupy', got {backend!r}")
         self.encoder, self.offset, self.scale = encoder, float(offset), float(scale)
         self.frozen = set(encoder.frozen_names) if encoder is not None else set()
+        self.backend = backend
+        self.fold_embedding = isinstance(encoder, Embedding) and backend in FAST_BACKENDS
+
+    def _first_layer(self, params, name, x):
+        """(params of layer `name` as the inputs see them, inputs, encoder cache): the folded
+        weight and the raw tokens on the fast path, else the layer's own params and enc(x)."""
+        layer = take(name, params)
+        if self.fold_embedding:
+            key = "weight_ih" if name == "cell" else "0.weight"
+            return dict(layer, **{key: self.encoder.fold(params, layer[key])}), x, None
+        e, c_enc = self._encode(params, x)
+        return layer, e, c_enc
+
+    def _first_layer_backward(self, params, name, g_layer, de, c_enc, grads):
+        """Add a first layer's gradients (unfolding them on the fast path) and the encoder's."""
+        if self.fold_embedding:
+            key = "weight_ih" if name == "cell" else "0.weight"
+            g_layer[key], g_enc = self.encoder.unfold(params, params[f"{name}.{key}"], g_layer[key])
+            for k, g in g_enc.items():
+                grads[k] += g
+        else:
+            self._encode_backward(params, c_enc, de, grads)
+        add_into(grads, name, g_layer)
 
     def _init_encoder(self, rng, dtype):
         return {} if self.encoder is None else self.encoder.init(rng, dtype)
@@ -58,8 +106,8 @@ class RecurrentSetModel(_Encoded):
 
     def __init__(self, input_size, hidden_size, out_size, cell="rnn", head_hidden=(), encoder=None,
                  head_activation="tanh", state_dropout=0.0, offset=0.0, scale=1.0, backend=None):
-        super().__init__(encoder, offset, scale)
-        self.cell, self.backend = get_cell(cell), backend     # backend: the cell's compute backend
+        super().__init__(encoder, offset, scale, backend)
+        self.cell = get_cell(cell)
         self.input_size, self.hidden_size, self.out_size = input_size, hidden_size, out_size
         self.head_sizes = [hidden_size, *head_hidden, out_size]
         self.head_activation, self.state_dropout = head_activation, state_dropout
@@ -72,50 +120,53 @@ class RecurrentSetModel(_Encoded):
         return params
 
     def forward(self, params, x, lengths=None, train=False, rng=None):
-        e, c_enc = self._encode(params, x)
-        states, c_cell = self.cell.forward(take("cell", params), e, lengths, backend=self.backend)
+        cell_params, e, c_enc = self._first_layer(params, "cell", x)
+        states, c_cell = self.cell.forward(cell_params, e, lengths, backend=self.backend)
         s, c_drop = dropout.forward(states[:, -1], self.state_dropout, rng, train)
         y, c_head = mlp.forward(take("head", params), s, self.head_activation)
-        return self.offset + self.scale * y, (c_enc, c_cell, c_drop, c_head, states.shape)
+        return self.offset + self.scale * y, (c_enc, c_cell, c_drop, c_head, states, cell_params, e)
 
-    def backward(self, params, cache, dy):
-        c_enc, c_cell, c_drop, c_head, shape = cache
+    def backward(self, params, cache, dy, dstates=None):
+        c_enc, c_cell, c_drop, c_head, states, cell_params, _ = cache
         grads = self._zeros(params)
         g_head, ds = mlp.backward(take("head", params), c_head, self.scale * dy)
         add_into(grads, "head", g_head)
-        dstates = array_module(ds).zeros(shape, dtype=ds.dtype)
-        dstates[:, -1] = dropout.backward(c_drop, ds)
-        g_cell, de = self.cell.backward(take("cell", params), c_cell, dstates)
-        add_into(grads, "cell", g_cell)
-        self._encode_backward(params, c_enc, de, grads)
+        d_all = array_module(ds).zeros(states.shape, dtype=ds.dtype) if dstates is None else dstates.copy()
+        d_all[:, -1] += dropout.backward(c_drop, ds)
+        g_cell, de = self.cell.backward(cell_params, c_cell, d_all)
+        self._first_layer_backward(params, "cell", g_cell, de, c_enc, grads)
         return grads
 
-    def regularizer(self, params, x, lengths, rng, kind="sire", n_samples=32, estimator="subset"):
-        """(value, grads) of R_SIRE (Eq. 4.4) or R_SUB (Eq. 4.1) on the cell's states of encoded x."""
+    def regularizer(self, params, x, lengths, rng, kind="sire", n_samples=32, estimator="subset",
+                    forward_cache=None):
+        """Regularized(value, grads, dstates) of R_SIRE (Eq. 4.4) or R_SUB (Eq. 4.1) on the cell's
+        states of encoded x. forward_cache: this batch's `forward` cache; on the fast path a
+        "prefix" SIRE then reads its states from it and returns dstates for `backward`."""
         lengths = check_lengths(lengths, x.shape[0], x.shape[1])
-        e, c_enc = self._encode(params, x)
-        need_dx = self.encoder is not None and not self.frozen   # dx only feeds a trainable encoder
-        if kind == "sire":
-            draw = sample_sire(rng, lengths, n_samples, estimator)
-            out = sire(self.cell, take("cell", params), e, draw, with_dx=need_dx, backend=self.backend)
-        elif kind == "sub":
-            out = sub(self.cell, take("cell", params), e, sample_sub(rng, lengths, n_samples),
-                      with_dx=need_dx, backend=self.backend)
-        else:
+        if kind not in ("sire", "sub"):
             raise ValueError(f"kind must be 'sire' or 'sub', got {kind!r}")
+        cell_params, e, c_enc = self._first_layer(params, "cell", x)
+        need_dx = self.encoder is not None and not self.frozen and not self.fold_embedding
+        if kind == "sub":
+            out = sub(self.cell, cell_params, e, sample_sub(rng, lengths, n_samples), with_dx=need_dx,
+                      backend=self.backend)
+        elif estimator == "prefix" and forward_cache is not None and self.backend in FAST_BACKENDS:
+            draw = sample_sire(rng, lengths, n_samples, estimator)
+            out = sire_from_states(self.cell, cell_params, e, forward_cache[4], draw, with_dx=need_dx)
+        else:
+            draw = sample_sire(rng, lengths, n_samples, estimator)
+            out = sire(self.cell, cell_params, e, draw, with_dx=need_dx, backend=self.backend)
         grads = self._zeros(params)
-        add_into(grads, "cell", out.grads)
-        if need_dx:
-            self._encode_backward(params, c_enc, out.dx, grads)
-        return out.value, grads
+        self._first_layer_backward(params, "cell", dict(out.grads), out.dx, c_enc, grads)
+        return Regularized(out.value, grads, getattr(out, "dstates", None))
 
 
 class DeepSets(_Encoded):
     """rho(sum_t phi(e_t)) (Eq. 1.1) with a length mask; phi ends in its activation."""
 
     def __init__(self, input_size, phi_sizes, rho_hidden, out_size, activation="relu", encoder=None,
-                 offset=0.0, scale=1.0):
-        super().__init__(encoder, offset, scale)
+                 offset=0.0, scale=1.0, backend=None):
+        super().__init__(encoder, offset, scale, backend)
         self.input_size, self.activation = input_size, activation
         self.phi_sizes = list(phi_sizes)
         self.rho_sizes = [self.phi_sizes[-1], *rho_hidden, out_size]
@@ -128,19 +179,18 @@ class DeepSets(_Encoded):
 
     def forward(self, params, x, lengths=None, train=False, rng=None):
         lengths = check_lengths(lengths, x.shape[0], x.shape[1])
-        e, c_enc = self._encode(params, x)
-        xp = array_module(e)
-        mask = xp.asarray(np.arange(x.shape[1])[None, :, None] < lengths[:, None, None]).astype(e.dtype)
-        h, c_phi = mlp.forward(take("phi", params), e, self.activation, final_activation=True)
+        phi_params, e, c_enc = self._first_layer(params, "phi", x)
+        h, c_phi = mlp.forward(phi_params, e, self.activation, final_activation=True)
+        xp = array_module(h)
+        mask = xp.asarray(np.arange(x.shape[1])[None, :, None] < lengths[:, None, None]).astype(h.dtype)
         y, c_rho = mlp.forward(take("rho", params), (h * mask).sum(axis=1), self.activation)
-        return self.offset + self.scale * y, (c_enc, c_phi, c_rho, mask)
+        return self.offset + self.scale * y, (c_enc, c_phi, c_rho, mask, phi_params)
 
-    def backward(self, params, cache, dy):
-        c_enc, c_phi, c_rho, mask = cache
+    def backward(self, params, cache, dy, dstates=None):
+        c_enc, c_phi, c_rho, mask, phi_params = cache
         grads = self._zeros(params)
         g_rho, dpooled = mlp.backward(take("rho", params), c_rho, self.scale * dy)
         add_into(grads, "rho", g_rho)
-        g_phi, de = mlp.backward(take("phi", params), c_phi, dpooled[:, None, :] * mask)
-        add_into(grads, "phi", g_phi)
-        self._encode_backward(params, c_enc, de, grads)
+        g_phi, de = mlp.backward(phi_params, c_phi, dpooled[:, None, :] * mask)
+        self._first_layer_backward(params, "phi", g_phi, de, c_enc, grads)
         return grads

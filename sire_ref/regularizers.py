@@ -28,7 +28,7 @@ from .backend import array_module, scatter_add
 from .cells import check_cell
 from .samples import check_samples
 from .nn.inputs import is_tokens
-from .validate import check_inputs
+from .validate import check_array, check_inputs
 
 
 class RegularizerResult(NamedTuple):
@@ -36,6 +36,15 @@ class RegularizerResult(NamedTuple):
     value: object
     grads: dict
     dx: Optional[object] = None
+
+
+class StatesRegularizerResult(NamedTuple):
+    """`sire_from_states`: RegularizerResult's fields plus dstates, dR/dstates (B, T, H) on the
+    caller's states, which the caller backpropagates through its own forward pass."""
+    value: object
+    grads: dict
+    dx: Optional[object]
+    dstates: object
 
 
 def _setup(cell, params, x, samples, kind, with_dx):
@@ -64,50 +73,90 @@ def _accumulate(total, part):
         total[k] += part[k]
 
 
+def _swap_terms(cell, params, x, s, seq, a, c, grads, dx):
+    """sum_n ||f(s_n, x_a, x_c) - f(s_n, x_c, x_a)||^2 / N and its backward (Eq. 4.4 given s).
+
+    Both orders run as one batch of 2N rows: [s; s] reads [x_a; x_c], then [x_c; x_a].
+    Adds the weights' gradients into grads (and dx when not None); returns (value, ds (N, H)).
+    """
+    xp = array_module(s)
+    N = s.shape[0]
+    seq_x, a, c = xp.asarray(seq), xp.asarray(a), xp.asarray(c)
+    x_a, x_c = x[seq_x, a], x[seq_x, c]
+    first, second = xp.concatenate([x_a, x_c]), xp.concatenate([x_c, x_a])
+    uv1, c1 = cell.unchecked_step(params, xp.concatenate([s, s]), first)    # [f(s, x_a); f(s, x_c)]
+    uv2, c2 = cell.unchecked_step(params, uv1, second)                      # [f(s, x_a, x_c); f(s, x_c, x_a)]
+    diff = uv2[:N] - uv2[N:]
+    value = (diff * diff).sum(axis=1).mean()
+    # Backward: dR/du2 = 2 diff / N, dR/dv2 = -2 diff / N, then both steps in reverse.
+    g = (2.0 / N) * diff
+    g2, duv1, dx_second = cell.unchecked_step_backward(params, c2, xp.concatenate([g, -g]))
+    g1, ds2, dx_first = cell.unchecked_step_backward(params, c1, duv1)
+    _accumulate(grads, g2)
+    _accumulate(grads, g1)
+    if dx is not None:
+        scatter_add(dx, (seq_x, a), dx_first[:N] + dx_second[N:])
+        scatter_add(dx, (seq_x, c), dx_first[N:] + dx_second[:N])
+    return value, ds2[:N] + ds2[N:]
+
+
 def sire(cell, params, x, samples, through_state=True, with_dx=False, backend=None):
     """R_SIRE of Eq. 4.4 on the draw `samples` (from sample_sire or enumerate_sire).
 
-    cell: sire_ref.cells.rnn or gru; params: its parameters; x (B, T, I) the batch
-    the draw indexes. Returns RegularizerResult(value, grads, dx): grads keyed like
-    params, dx (B, T, I) when with_dx=True else None. backend: the fold's compute
-    backend (None = the reference; "numba" for the kernels).
+    cell: sire_ref.cells.rnn or gru; params: its parameters; x (B, T, I) the batch the
+    draw indexes (or integer tokens (B, T), read as one-hot rows). Returns
+    RegularizerResult(value, grads, dx): grads keyed like params, dx (B, T, I) when
+    with_dx=True else None. backend: the fold's compute backend (None = the reference;
+    "numba" for the kernels).
     """
     cell, smp, xp, grads, dx = _setup(cell, params, x, samples, "sire", with_dx)
     N = smp["seq"].shape[0]
     if N == 0:
         return RegularizerResult(xp.zeros((), dtype=params["s0"].dtype), grads, dx)
-    seq, a, c = smp["seq"], xp.asarray(smp["a"]), xp.asarray(smp["c"])
     # s_n = f(s_0, x_{S_n}): the fold over each ordered subset, |S_n| = 0 leaves s_0.
-    x_S, index_S = _gather(xp, x, seq, smp["subset"])
+    x_S, index_S = _gather(xp, x, smp["seq"], smp["subset"])
     prefix, prefix_cache = cell.unchecked_forward(params, x_S, smp["size"], backend)
-    s = prefix[:, -1]
-    seq_x = xp.asarray(seq)
-    x_a, x_c = x[seq_x, a], x[seq_x, c]
-    u1, cu1 = cell.unchecked_step(params, s, x_a)      # f(s, x_a, x_c)
-    u2, cu2 = cell.unchecked_step(params, u1, x_c)
-    v1, cv1 = cell.unchecked_step(params, s, x_c)      # f(s, x_c, x_a)
-    v2, cv2 = cell.unchecked_step(params, v1, x_a)
-    diff = u2 - v2
-    value = (diff * diff).sum(axis=1).mean()
-    # Backward: dR/du2 = 2 diff / N, dR/dv2 = -2 diff / N, then each branch in reverse.
-    g = (2.0 / N) * diff
-    g_u2, du1, dx_c_u = cell.unchecked_step_backward(params, cu2, g)
-    g_u1, ds_u, dx_a_u = cell.unchecked_step_backward(params, cu1, du1)
-    g_v2, dv1, dx_a_v = cell.unchecked_step_backward(params, cv2, -g)
-    g_v1, ds_v, dx_c_v = cell.unchecked_step_backward(params, cv1, dv1)
-    for part in (g_u2, g_u1, g_v2, g_v1):
-        _accumulate(grads, part)
-    if with_dx:
-        scatter_add(dx, (seq_x, a), dx_a_u + dx_a_v)
-        scatter_add(dx, (seq_x, c), dx_c_u + dx_c_v)
+    value, ds = _swap_terms(cell, params, x, prefix[:, -1], smp["seq"], smp["a"], smp["c"], grads, dx)
     if through_state:
         dprefix = xp.zeros_like(prefix)
-        dprefix[:, -1] = ds_u + ds_v           # the prefix's final state is s
+        dprefix[:, -1] = ds                    # the prefix's final state is s
         g_prefix, dx_S = cell.unchecked_backward(params, prefix_cache, dprefix)
         _accumulate(grads, g_prefix)
         if with_dx:
             scatter_add(dx, index_S, dx_S)
     return RegularizerResult(value, grads, dx)
+
+
+def sire_from_states(cell, params, x, states, samples, with_dx=False):
+    """R_SIRE of Eq. 4.4 for a "prefix" draw, reading s from the forward pass's own states.
+
+    With S_n = (0, ..., t-1) the reached state f(s_0, x_0..x_{t-1}) IS states[seq_n, t-1]
+    of `cell.forward(params, x)` (s_0 when t = 0), so no second fold is run: only the
+    swapped pairs are new work. states (B, T, H): that forward pass's states. Returns
+    StatesRegularizerResult(value, grads, dx, dstates): the same value and gradient as `sire`
+    once dstates (B, T, H), the gradient on `states`, is backpropagated through that
+    forward pass (the caller adds it to its own dstates before its backward).
+    """
+    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, "sire", with_dx)
+    prefix_rows = np.arange(smp["subset"].shape[1])[None, :] < smp["size"][:, None]
+    if not np.array_equal(np.where(prefix_rows, smp["subset"], -1),
+                          np.where(prefix_rows, np.arange(smp["subset"].shape[1])[None, :], -1)) or \
+            not (np.array_equal(smp["a"], smp["size"]) and np.array_equal(smp["c"], smp["size"] + 1)):
+        raise ValueError('samples must be a "prefix" draw (S = 0..t-1, a = t, c = t + 1) to read s '
+                         'from the forward states; use sire() for other draws')
+    check_array(states, "states", shape=(x.shape[0], x.shape[1], params["s0"].shape[0]),
+                dtype=params["s0"].dtype)
+    dstates = xp.zeros_like(states)
+    N = smp["seq"].shape[0]
+    if N == 0:
+        return StatesRegularizerResult(xp.zeros((), dtype=params["s0"].dtype), grads, dx, dstates)
+    seq, size = xp.asarray(smp["seq"]), xp.asarray(smp["size"])
+    reached = xp.asarray(smp["size"] > 0)[:, None]
+    s = xp.where(reached, states[seq, xp.maximum(size - 1, 0)], params["s0"])
+    value, ds = _swap_terms(cell, params, x, s, smp["seq"], smp["a"], smp["c"], grads, dx)
+    scatter_add(dstates, (seq, xp.maximum(size - 1, 0)), xp.where(reached, ds, 0))
+    grads["s0"] += xp.where(reached, 0, ds).sum(axis=0)
+    return StatesRegularizerResult(value, grads, dx, dstates)
 
 
 def sub(cell, params, x, samples, with_dx=False, backend=None):

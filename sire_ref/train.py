@@ -157,13 +157,16 @@ def _batch_loss(model, params, split, idx, config, rng):
         x = permute_rows(rng, x, L)
     out, cache = model.forward(params, x, L, train=True, rng=rng)
     value, dpred = losses.LOSSES[config.loss](_prediction(config, out), split.y[idx_dev])
-    grads = model.backward(params, cache, dpred if config.loss == "ce" else dpred[:, None])
+    reg = None
     if config.reg != "none" and config.lam > 0:
-        r_value, r_grads = model.regularizer(params, x, L, rng, config.reg, config.reg_samples,
-                                             config.estimator)
+        reg = model.regularizer(params, x, L, rng, config.reg, config.reg_samples, config.estimator,
+                                forward_cache=cache)
+        value = value + config.lam * reg.value
+    dstates = None if reg is None or reg.dstates is None else config.lam * reg.dstates
+    grads = model.backward(params, cache, dpred if config.loss == "ce" else dpred[:, None], dstates)
+    if reg is not None:
         for k in grads:
-            grads[k] += config.lam * r_grads[k]
-        value = value + config.lam * r_value
+            grads[k] += config.lam * reg.grads[k]
     return float(value), grads
 
 

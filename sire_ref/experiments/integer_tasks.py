@@ -67,7 +67,7 @@ def build_model(method, max_value, y_train, hidden=80, embed=100, backend="numba
     offset, scale = float(y_train.mean()), float(y_train.std() or 1.0)
     if method == "deepsets":
         return DeepSets(1, [embed, 30], (100,), 1, activation="tanh", encoder=enc, offset=offset,
-                        scale=scale)
+                        scale=scale, backend=backend)
     return RecurrentSetModel(1, hidden, 1, cell="gru", encoder=enc, offset=offset, scale=scale,
                              backend=backend)
 

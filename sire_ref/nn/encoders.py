@@ -6,6 +6,7 @@ r"""Encoders e_t = enc(x_t) in front of a set model (the input side of Eq. 1.1 a
 
 A frozen encoder is not trained: its parameter names are in `frozen_names` and it
 returns no gradient (the integer tasks' embedding is frozen, as in Janossy pooling).
+Embedding.fold / unfold let the next layer read the tokens directly (the models' fast path).
 Parameters live under the prefix "encoder." of the model's flat dict.
 """
 import dataclasses
@@ -45,6 +46,16 @@ class Embedding:
             return {}
         g, _ = embedding.backward(take("encoder", params), cache, de)
         return prefixed("encoder", g)
+
+    def fold(self, params, weight):
+        """W' = W E^T (O, V) for the layer W (O, D) after the embedding: that layer then reads
+        the tokens as one-hot rows (nn.inputs), E[x] W^T = e_x W'^T, with no product per token."""
+        return weight @ params["encoder.weight"].T
+
+    def unfold(self, params, weight, d_folded):
+        """(dW (O, D), encoder grads) from dW' of the folded layer: dW = dW' E, dE = dW'^T W."""
+        E = params["encoder.weight"]
+        return d_folded @ E, ({} if self.frozen else {"encoder.weight": d_folded.T @ weight})
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,7 +22,7 @@ from ..models import DeepSets, RecurrentSetModel
 from ..nn import optim
 from ..train import TrainConfig, cast_data, evaluate, train_epoch, train_step
 from . import torch_twins
-from .bench import median_ms
+from .timing import median_ms
 
 LAM = 0.01          # the half-range / arithmetic lambda scale; only its presence matters for cost
 
@@ -40,7 +40,8 @@ def experiment_configs(quick=False):
     configs = [
         ("parity rnn H=20", lambda y: RecurrentSetModel(1, 20, 1, cell="rnn", backend="auto"), par,
          lambda rng, N: parity.make_split(rng, N, 2, 10)),
-        ("parity deepsets 100/100", lambda y: DeepSets(1, [1, 100, 100], (100,), 1, activation="relu"),
+        ("parity deepsets 100/100", lambda y: DeepSets(1, [1, 100, 100], (100,), 1, activation="relu",
+                                                                backend="auto"),
          par, lambda rng, N: parity.make_split(rng, N, 2, 10))]
     for n in ((10,) if quick else (5, 10, 30)):
         configs += [integer(n, "none"), integer(n, "sire", "subset"), integer(n, "sire", "prefix"),
@@ -89,7 +90,7 @@ def torch_step(model, params, split, config):
         if config.clip is not None:
             torch.nn.utils.clip_grad_norm_(trainable, config.clip)
         opt.step()
-        return float(loss)
+        return float(loss.detach())
     return step
 
 

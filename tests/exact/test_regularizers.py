@@ -202,3 +202,29 @@ def test_parameters_are_validated_once_per_call(cell, problem, kind, monkeypatch
     monkeypatch.setattr(recurrence, "check_array", counting)
     _run(kind, cell, params, x, _draw(kind, 3, lengths, "subset" if kind == "sire" else None))
     assert seen.count("params['s0']") == 1
+
+
+@pytest.mark.parametrize("backend", [None, "numba"])
+def test_sire_from_states_equals_the_prefix_fold(cell, problem, backend):
+    """Reading s from the forward states, then backpropagating dstates through that forward,
+    gives sire()'s value and every gradient (dx included) on the same prefix draw."""
+    from sire_ref.regularizers import sire_from_states
+    params, x, lengths, _ = problem
+    draw = _draw("sire", 11, lengths, "prefix", n=9)
+    assert (draw["size"] == 0).any() and (draw["size"] > 0).any()       # both branches of s
+    want = sire(cell, params, x, draw, with_dx=True)
+    states, cache = cell.forward(params, x, lengths, backend=backend)
+    got = sire_from_states(cell, params, x, states, draw, with_dx=True)
+    g_fold, dx_fold = cell.backward(params, cache, got.dstates)
+    assert relative_error(got.value, want.value) < 1e-13
+    for k in want.grads:
+        assert relative_error(got.grads[k] + g_fold[k], want.grads[k]) < 1e-12, k
+    assert relative_error(got.dx + dx_fold, want.dx) < 1e-12
+
+
+def test_sire_from_states_refuses_a_subset_draw(cell, problem):
+    from sire_ref.regularizers import sire_from_states
+    params, x, lengths, _ = problem
+    states, _ = cell.forward(params, x, lengths)
+    with pytest.raises(ValueError, match='must be a "prefix" draw'):
+        sire_from_states(cell, params, x, states, _draw("sire", 3, lengths, "subset", n=20))
