@@ -16,11 +16,11 @@ from numba import njit
 
 from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs
 from ..nn.inputs import is_tokens
-from .mathfn import sigmoid, tanh
+from .mathfn import sigmoid_into, tanh_into
 
 
 @njit(error_model="numpy", cache=True)
-def _forward(x_tm, tok_tm, w_ih, b_ih, w_hh, b_hh, s0, lengths, gi_chunk, saved):
+def _forward(x_tm, tok_tm, w_ih, b_ih, w_hh, b_hh, s0, lengths, gi_chunk, saved, single):
     T, B = saved.shape[1], saved.shape[2]
     H = s0.shape[0]
     H3, n_el, C = 3 * H, B * H, gi_chunk.shape[0]
@@ -35,7 +35,7 @@ def _forward(x_tm, tok_tm, w_ih, b_ih, w_hh, b_hh, s0, lengths, gi_chunk, saved)
     pre_r, pre_z, pre_n = pre[0], pre[1], pre[2]
     gates = np.empty((3, B, H), s0.dtype)
     r, z, n = gates[0], gates[1], gates[2]
-    q, bits = np.empty(n_el), np.empty(n_el, np.int64)
+    q2, bits2 = np.empty(2 * n_el), np.empty(2 * n_el, np.int64)
     for t in range(T):
         if t % C == 0:                                  # x W_ih^T for the next C steps at once
             project_steps(x_tm, tok_tm, w_ih_t, t, min(C, T - t), gi_chunk)
@@ -45,14 +45,13 @@ def _forward(x_tm, tok_tm, w_ih, b_ih, w_hh, b_hh, s0, lengths, gi_chunk, saved)
             for h in range(H):
                 pre_r[b, h] = gi[b, h] + b_ih[h] + gh[b, h] + b_hh[h]
                 pre_z[b, h] = gi[b, H + h] + b_ih[H + h] + gh[b, H + h] + b_hh[H + h]
-        sigmoid(pre_r.reshape(n_el), r.reshape(n_el), q, bits)
-        sigmoid(pre_z.reshape(n_el), z.reshape(n_el), q, bits)
+        sigmoid_into(pre[:2].reshape(2 * n_el), gates[:2].reshape(2 * n_el), q2, bits2, single)
         for b in range(B):
             for h in range(H):
                 ghn = gh[b, 2 * H + h] + b_hh[2 * H + h]
                 ghn_all[t, b, h] = ghn
                 pre_n[b, h] = gi[b, 2 * H + h] + b_ih[2 * H + h] + r[b, h] * ghn
-        tanh(pre_n.reshape(n_el), n.reshape(n_el), q, bits)
+        tanh_into(pre_n.reshape(n_el), n.reshape(n_el), q2[:n_el], bits2[:n_el], single)
         for b in range(B):
             if t < lengths[b]:
                 for h in range(H):
@@ -130,7 +129,7 @@ def forward(params, x, lengths):
     gi = np.empty((_chunk(T, B, H), B, 3 * H), dtype)
     saved = np.empty((5, T, B, H), dtype)            # states, r, z, n, gh_n for every step
     _forward(x_tm, tok_tm, params["weight_ih"], params["bias_ih"], params["weight_hh"], params["bias_hh"],
-             params["s0"], lengths, gi, saved)
+             params["s0"], lengths, gi, saved, dtype == np.float32)
     return saved[0].transpose(1, 0, 2), {"x_tm": x_tm, "tok_tm": tok_tm, "saved": saved,
                                          "lengths": lengths, "tokens": is_tokens(x)}
 

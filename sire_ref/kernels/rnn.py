@@ -16,11 +16,11 @@ from numba import njit
 
 from ..nn.inputs import is_tokens
 from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs
-from .mathfn import tanh
+from .mathfn import tanh_into
 
 
 @njit(error_model="numpy", cache=True)
-def _forward(x_tm, tok_tm, w_ih, bias, w_hh, s0, lengths, xw, states):
+def _forward(x_tm, tok_tm, w_ih, bias, w_hh, s0, lengths, xw, states, single):
     T, B, H = states.shape
     project_steps(x_tm, tok_tm, np.ascontiguousarray(w_ih.T), 0, T, xw)
     s = np.empty((B, H), s0.dtype)
@@ -34,7 +34,7 @@ def _forward(x_tm, tok_tm, w_ih, bias, w_hh, s0, lengths, xw, states):
         for b in range(B):
             for h in range(H):
                 a[b, h] += xw[t, b, h] + bias[h]
-        tanh(a.reshape(B * H), s_new.reshape(B * H), q, bits)
+        tanh_into(a.reshape(B * H), s_new.reshape(B * H), q, bits, single)
         for b in range(B):
             if t < lengths[b]:
                 s[b] = s_new[b]
@@ -75,7 +75,7 @@ def forward(params, x, lengths):
     x_tm, tok_tm = time_major_inputs(x, dtype)
     xw, states = np.empty((T, B, H), dtype), np.empty((T, B, H), dtype)
     _forward(x_tm, tok_tm, params["weight_ih"], params["bias_ih"] + params["bias_hh"], params["weight_hh"],
-             params["s0"], lengths, xw, states)
+             params["s0"], lengths, xw, states, dtype == np.float32)
     return states.transpose(1, 0, 2), {"x_tm": x_tm, "tok_tm": tok_tm, "states_tm": states,
                                        "lengths": lengths, "tokens": is_tokens(x)}
 

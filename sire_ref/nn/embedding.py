@@ -29,5 +29,5 @@ def backward(params, cache, dy):
     """dE[v] = sum of dy over the positions that looked up v; no gradient to the integer input."""
     idx = cache
     dW = backend.array_module(dy).zeros_like(params["weight"])
-    backend.scatter_add(dW, idx.reshape(-1), dy.reshape(-1, dy.shape[-1]))
+    backend.scatter_add_rows(dW, idx.reshape(-1), dy.reshape(-1, dy.shape[-1]))
     return {"weight": dW}, None

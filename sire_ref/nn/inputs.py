@@ -28,6 +28,6 @@ def project_backward(dy, x, w):
     dy2 = dy.reshape(-1, dy.shape[-1])
     if is_tokens(x):
         dw_t = backend.array_module(dy).zeros((w.shape[1], w.shape[0]), dtype=dy.dtype)
-        backend.scatter_add(dw_t, x.reshape(-1), dy2)
+        backend.scatter_add_rows(dw_t, x.reshape(-1), dy2)
         return dw_t.T, None
     return dy2.T @ x.reshape(-1, x.shape[-1]), dy @ w
