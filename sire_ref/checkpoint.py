@@ -12,7 +12,8 @@ import numpy as np
 from . import backend
 from .io import write_npz
 
-META_KEYS = ("epoch", "config", "history", "best", "rng", "since_best", "done")
+META_KEYS = ("epoch", "config", "history", "best", "rng", "since_best", "done", "lr_scale", "decays",
+             "stopped")
 
 
 def paths(out_dir, name):

@@ -17,7 +17,13 @@ sequence), adds lambda * the regularizer's gradient (recurrent models only), cli
 steps the optimizer; frozen parameters stay put. Every `eval_every` epochs the
 validation metric is measured and the best parameters are kept (selection on
 validation only, never on test: the best metric, ties broken by the lower validation
-loss); `patience` stops early. At the end the best parameters are evaluated on every
+loss); `patience` stops early.
+
+Training to a plateau (`plateau_patience`, the convergence criterion of the experiments):
+when `plateau_patience` evaluations in a row bring no new best validation result, the
+learning rate is multiplied by `plateau_factor`; after `plateau_decays` such decays, the
+next plateau ends the run ("converged"). `epochs` stays an upper bound; the result says
+why the run stopped ("plateau", "patience" or "epochs"). At the end the best parameters are evaluated on every
 split (per group when a split has `groups`, e.g. test lengths).
 
 Data as CuPy arrays (x and y; lengths and groups stay on the host) run the whole loop on
@@ -68,6 +74,9 @@ class TrainConfig:
     dtype: str = "float64"            # "float64" (the reference precision) | "float32"
     eval_every: int = 1
     patience: Optional[int] = None    # evaluations without improvement before stopping
+    plateau_patience: Optional[int] = None   # evaluations without improvement before lr decays
+    plateau_factor: float = 0.3       # lr multiplier at each plateau
+    plateau_decays: int = 2           # decays before the next plateau ends the run
 
     def __post_init__(self):
         choices = {"optimizer": optim.OPTIMIZERS, "loss": losses.LOSSES, "metric": ("accuracy", "rmse"),
@@ -77,6 +86,11 @@ class TrainConfig:
             if getattr(self, field) not in allowed:
                 raise ValueError(f"{field} must be one of {sorted(allowed)}, got {getattr(self, field)!r}")
         _positive_ints(self, ("epochs", "batch_size", "reg_samples", "eval_every"))
+        if not 0 < self.plateau_factor < 1 or self.plateau_decays < 0:
+            raise ValueError(f"plateau_factor must be in (0, 1) and plateau_decays >= 0, got "
+                             f"{self.plateau_factor} and {self.plateau_decays}")
+        if self.plateau_patience is not None:
+            _positive_ints(self, ("plateau_patience",))
         if self.lr <= 0 or self.lam < 0:
             raise ValueError(f"lr must be > 0 and lam >= 0, got lr={self.lr}, lam={self.lam}")
 
@@ -218,6 +232,7 @@ def _start_or_resume(model, data, config, out_dir, name, log):
         return state, rng
     params = backend.to_module(model.init(rng, dtype=np.dtype(config.dtype)), xp)
     state = {"epoch": 0, "config": cfg, "history": [], "best": None, "since_best": 0, "done": False,
+             "lr_scale": 1.0, "decays": 0, "stopped": None,
              "params": params, "best_params": {k: v.copy() for k, v in params.items()},
              "opt": optim.OPTIMIZERS[config.optimizer][0](params)}
     return state, rng
@@ -237,7 +252,7 @@ def train_step(model, params, opt, split, idx, config, rng, lr):
 
 def train_epoch(model, split, config, state, rng):
     """One pass over the training split in a fresh random order; returns the mean objective."""
-    lr = optim.step_lr(config.lr, state["epoch"], config.lr_step, config.lr_gamma)
+    lr = optim.step_lr(config.lr, state["epoch"], config.lr_step, config.lr_gamma) * state["lr_scale"]
     order, total = rng.permutation(len(split.y)), 0.0
     for i in range(0, len(order), config.batch_size):
         idx = order[i:i + config.batch_size]
@@ -255,6 +270,13 @@ def _select(model, data, config, state, record):
         state["since_best"] = 0
     else:
         state["since_best"] += 1
+    if config.plateau_patience is not None and state["since_best"] >= config.plateau_patience:
+        if state["decays"] >= config.plateau_decays:
+            state["stopped"] = "plateau"
+        else:                                   # a plateau: a smaller step, the count starts again
+            state["lr_scale"] *= config.plateau_factor
+            state["decays"] += 1
+            state["since_best"] = 0
 
 
 def _progress_line(name, config, state, record, seconds):
@@ -263,7 +285,8 @@ def _progress_line(name, config, state, record, seconds):
                     float("nan"))
     return (f"[{name}] epoch {state['epoch']}/{config.epochs} train loss {record['train_loss']:.4g}"
             f" | val {config.metric} {last_val:.4g} (best "
-            f"{best.get('metric', float('nan')):.4g} @ {best.get('epoch', '-')}) | {seconds:.0f}s")
+            f"{best.get('metric', float('nan')):.4g} @ {best.get('epoch', '-')}) | lr x{state['lr_scale']:.3g}"
+            f" | {seconds:.0f}s")
 
 
 def _run_epochs(model, data, config, options, state, rng, out_dir, name, log, on_epoch_end):
@@ -275,10 +298,14 @@ def _run_epochs(model, data, config, options, state, rng, out_dir, name, log, on
         state["epoch"] += 1
         if state["epoch"] % config.eval_every == 0 or state["epoch"] == config.epochs:
             _select(model, data, config, state, record)
+        record["lr_scale"] = state["lr_scale"]
         state["history"].append(record)
         state["rng"] = rng.bit_generator.state
-        done = state["done"] = state["epoch"] == config.epochs or (
-            config.patience is not None and state["since_best"] >= config.patience)
+        if config.patience is not None and state["since_best"] >= config.patience:
+            state["stopped"] = "patience"
+        elif state["stopped"] is None and state["epoch"] == config.epochs:
+            state["stopped"] = "epochs"
+        done = state["done"] = state["stopped"] is not None
         if path and (state["epoch"] % options.checkpoint_every == 0 or done):
             checkpoint.save(path, state)
         now = time.perf_counter() - start
@@ -293,7 +320,7 @@ def _finish(model, data, config, state, out_dir, name):
     """The result dict of the best parameters, written as JSON when out_dir is set."""
     best_params = state["best_params"]
     result = {"name": name, "config": state["config"], "history": state["history"],
-              "best": state["best"], "epochs_run": state["epoch"],
+              "best": state["best"], "epochs_run": state["epoch"], "stopped": state["stopped"],
               "metrics": {k: evaluate(model, best_params, s, config) for k, s in data.items()}}
     if out_dir:
         write_json(checkpoint.paths(out_dir, name)[1], result)

@@ -9,7 +9,7 @@ chosen preset's value; the names in `positive` must be >= 1.
 """
 import argparse
 
-BACKENDS = ("numpy", "numba")
+BACKENDS = ("numpy", "numba", "auto")
 
 
 def parse_args(module, doc, presets, argv, add_arguments=None, positive=()):
@@ -23,8 +23,8 @@ def parse_args(module, doc, presets, argv, add_arguments=None, positive=()):
                         help="quick (default: minutes on 2 cores) or paper (the paper's sizes)")
     parser.add_argument("--seeds", type=int, default=None, help=f"model seeds 0..N-1 ({shown('seeds')})")
     parser.add_argument("--backend", choices=BACKENDS, default=None,
-                        help=f"cell implementation: numpy (the reference) or numba (jitted kernels) "
-                             f"({shown('backend')})")
+                        help=f"compute backend: numpy (the plain reference), numba (jitted kernels and "
+                             f"the models' fast path) or auto (the fastest here) ({shown('backend')})")
     if add_arguments is not None:
         add_arguments(parser, shown)
     parser.add_argument("--out", default="figures", help="output folder (default figures/)")

@@ -15,6 +15,8 @@ orders at test). Accuracy: the rounded prediction equals the target; variance re
 the sweep's specs; `add_arguments` the options the three scripts share.
 """
 import dataclasses
+import hashlib
+import json
 import os
 
 import numpy as np
@@ -36,8 +38,15 @@ class RunSpec:
     seed: model seed (data come from data_seed); method: one of METHODS; lam: lambda of
     R_SIRE / R_SUB (0 for the other methods); n_train, n_val, n_test: split sizes;
     max_value: integers are uniform in 0..max_value; hidden: GRU units; epochs, batch_size,
-    lr: Adam training; backend: the cell's compute backend; estimator: SIRE's state
-    estimator ("subset" | "prefix"); eval_every: epochs between validation checks.
+    lr: Adam training (epochs is an upper bound); plateau_patience, plateau_decays: the
+    convergence criterion (train.TrainConfig: the learning rate decays by 0.3 after each
+    plateau of plateau_patience epochs without a new best validation result; the run ends at
+    the plateau after plateau_decays decays); dtype: "float32" | "float64"; backend: the
+    model's compute backend ("auto": the fastest); estimator: SIRE's state estimator
+    ("subset" | "prefix"); eval_every: epochs between validation checks.
+
+    `name` carries the fields people read and a digest of ALL fields, so a run made with
+    other settings is never mistaken for this one.
     """
     task: str
     length: int
@@ -53,16 +62,20 @@ class RunSpec:
     epochs: int
     batch_size: int
     lr: float
-    backend: str = "numba"
+    plateau_patience: int = 5
+    plateau_decays: int = 2
+    dtype: str = "float32"
+    backend: str = "auto"
     estimator: str = "subset"
     eval_every: int = 1
 
     @property
     def name(self):
-        return f"{self.task}-n{self.length}-seed{self.seed}-{self.method}-lam{self.lam:g}"
+        digest = hashlib.sha1(json.dumps(dataclasses.asdict(self), sort_keys=True).encode()).hexdigest()
+        return f"{self.task}-n{self.length}-seed{self.seed}-{self.method}-lam{self.lam:g}-{digest[:10]}"
 
 
-def build_model(method, max_value, y_train, hidden=80, embed=100, backend="numba"):
+def build_model(method, max_value, y_train, hidden=80, embed=100, backend="auto"):
     enc = Embedding(max_value + 1, embed, frozen=True)
     offset, scale = float(y_train.mean()), float(y_train.std() or 1.0)
     if method == "deepsets":
@@ -81,19 +94,23 @@ def run_one(spec, out_dir):
     reg = spec.method if spec.method in ("sire", "sub") and spec.lam > 0 else "none"
     config = TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, loss="l1",
                          metric=metric, reg=reg, lam=spec.lam, reg_samples=spec.batch_size,
-                         estimator=spec.estimator, seed=spec.seed,
-                         permute_inputs=spec.method == "pisgd", eval_every=spec.eval_every)
+                         estimator=spec.estimator, seed=spec.seed, dtype=spec.dtype,
+                         permute_inputs=spec.method == "pisgd", eval_every=spec.eval_every,
+                         plateau_patience=spec.plateau_patience, plateau_decays=spec.plateau_decays)
     result = train(model, data, config, os.path.join(out_dir, "checkpoints"), spec.name,
                    RunOptions(checkpoint_every=10, progress_seconds=1e9), log=lambda _: None)
     out = {"val": result["metrics"]["val"]["metric"], "test": result["metrics"]["test"]["metric"],
            "train": result["metrics"]["train"]["metric"], "best_epoch": result["best"]["epoch"],
-           "curve": [h["train_loss"] for h in result["history"]]}
+           "epochs_run": result["epochs_run"], "stopped": result["stopped"],
+           "curve": [h["train_loss"] for h in result["history"]],
+           "val_curve": [h.get("val_metric") for h in result["history"]]}
     if spec.method == "pisgd" and metric == "accuracy":
         voted, single = predict_vote(model, result["params"], data["test"],
                                      np.random.default_rng([spec.seed, 5]))
         out["test_single_order"] = out["test"]
         out["test"] = float((voted == data["test"].y).mean())
-    out["summary"] = f"val {metric} {out['val']:.3f}, test {out['test']:.3f}"
+    out["summary"] = (f"val {metric} {out['val']:.3f}, test {out['test']:.3f}, {out['epochs_run']} "
+                      f"epochs (stopped: {out['stopped']})")
     return out
 
 
@@ -102,16 +119,28 @@ def specs_for(args, task, methods, max_value=99):
     return [RunSpec(task=task, length=n, seed=seed, data_seed=1000 + seed, method=method, lam=lam,
                     n_train=args.n_train, n_val=args.n_val, n_test=args.n_test, max_value=max_value,
                     hidden=80, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                    backend=args.backend)
+                    plateau_patience=args.plateau_patience, plateau_decays=args.plateau_decays,
+                    dtype=args.dtype, backend=args.backend)
             for n in args.lengths for seed in range(args.seeds) for method in methods
             for lam in (args.lambdas if method in ("sire", "sub") else [0.0])]
 
 
 def add_arguments(p, shown):
     """The options of the integer-sequence scripts besides cli's (epochs, training size, jobs)."""
-    p.add_argument("--epochs", type=int, default=None, help=f"training epochs ({shown('epochs')})")
+    p.add_argument("--epochs", type=int, default=None,
+                   help=f"most training epochs; runs end earlier at a plateau ({shown('epochs')})")
+    p.add_argument("--plateau-patience", type=int, default=None,
+                   help=f"epochs without a new best validation result that make a plateau "
+                        f"({shown('plateau_patience')})")
+    p.add_argument("--plateau-decays", type=int, default=None,
+                   help=f"learning-rate decays (x0.3) before the next plateau ends a run "
+                        f"({shown('plateau_decays')})")
+    p.add_argument("--dtype", choices=("float32", "float64"), default=None,
+                   help=f"training precision ({shown('dtype')})")
     p.add_argument("--n-train", type=int, default=None, help=f"training sequences ({shown('n_train')})")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
 
 
-POSITIVE = ("epochs", "n_train", "jobs")
+POSITIVE = ("epochs", "n_train", "jobs", "plateau_patience")
+# What every integer-task preset shares: float32 on the fastest backend, trained to a plateau.
+CONVERGED = dict(plateau_patience=5, plateau_decays=2, dtype="float32", backend="auto")

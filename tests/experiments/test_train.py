@@ -113,6 +113,18 @@ def test_early_stopping_and_selection_on_validation():
     assert result["metrics"]["val"]["metric"] == pytest.approx(best["metric"])
 
 
+def test_plateau_decays_the_learning_rate_then_stops():
+    """lr = 1e-300 leaves the params (hence the validation result) exactly unchanged: epoch 1
+    sets the best, epochs 2-3 make a plateau (decay), epochs 4-5 the last one (stop)."""
+    config = _config(optimizer="sgd", lr=1e-300, reg="none", epochs=50, plateau_patience=2,
+                     plateau_decays=1, plateau_factor=0.5)
+    result = train(_model(), _data(), config, log=lambda s: None)
+    assert result["stopped"] == "plateau" and result["epochs_run"] == 5
+    assert [h["lr_scale"] for h in result["history"]] == [1.0, 1.0, 0.5, 0.5, 0.5]
+    full = train(_model(), _data(), _config(epochs=3), log=lambda s: None)
+    assert full["stopped"] == "epochs"
+
+
 def test_deepsets_trains_with_the_same_loop():
     model = DeepSets(2, [2, 8, 8], (8,), 1, activation="tanh")
     result = train(model, _data(), _config(reg="none", epochs=10), log=lambda s: None)
@@ -122,7 +134,8 @@ def test_deepsets_trains_with_the_same_loop():
 @pytest.mark.parametrize("kw, match", [
     ({"loss": "hinge"}, "loss must be one of"), ({"reg": "l2"}, "reg must be one of"),
     ({"epochs": 0}, "epochs must be a positive int"), ({"lr": -1.0}, "lr must be > 0"),
-    ({"estimator": "x"}, "estimator must be one of")])
+    ({"estimator": "x"}, "estimator must be one of"), ({"plateau_factor": 1.0}, "plateau_factor"),
+    ({"plateau_patience": 0}, "plateau_patience must be a positive int"), ({"dtype": "float16"}, "dtype")])
 def test_bad_config_is_rejected(kw, match):
     with pytest.raises(ValueError, match=match):
         _config(**kw)
