@@ -152,7 +152,8 @@ class RecurrentSetModel(_Encoded):
                       backend=self.backend)
         elif estimator == "prefix" and forward_cache is not None and self.backend in FAST_BACKENDS:
             draw = sample_sire(rng, lengths, n_samples, estimator)
-            out = sire_from_states(self.cell, cell_params, e, forward_cache[4], draw, with_dx=need_dx)
+            out = sire_from_states(self.cell, cell_params, e, forward_cache[4], draw, with_dx=need_dx,
+                                   backend=self.backend)
         else:
             draw = sample_sire(rng, lengths, n_samples, estimator)
             out = sire(self.cell, cell_params, e, draw, with_dx=need_dx, backend=self.backend)

@@ -15,7 +15,8 @@ Both return one shape, a `RegularizerResult(value, grads, dx)` (dx is None unles
 with_dx=True).
 
 Batched over rows: the states s_n come from one fold over the gathered subsets
-(lengths = |S_n|, 0 allowed), the swaps from four batched steps; the backward pass
+(lengths = |S_n|, 0 allowed), the swaps from one two-step fold of 2N rows that start
+from their own states [s_n; s_n] (cell.unchecked_forward's `initial`); the backward pass
 is the same chain read in reverse. Inputs are checked once per call; the cell's
 unchecked passes do the work. An empty draw (no sequence long enough) gives value 0
 with zero gradients.
@@ -73,31 +74,29 @@ def _accumulate(total, part):
         total[k] += part[k]
 
 
-def _swap_terms(cell, params, x, s, seq, a, c, grads, dx):
+def _swap_terms(cell, params, x, s, seq, a, c, grads, dx, backend):
     """sum_n ||f(s_n, x_a, x_c) - f(s_n, x_c, x_a)||^2 / N and its backward (Eq. 4.4 given s).
 
-    Both orders run as one batch of 2N rows: [s; s] reads [x_a; x_c], then [x_c; x_a].
-    Adds the weights' gradients into grads (and dx when not None); returns (value, ds (N, H)).
+    Both orders run as one two-step fold of 2N rows from their own initial states [s; s]
+    over the inputs [x_a, x_c; x_c, x_a]. Adds the weights' gradients into grads (and dx
+    when not None); returns (value, ds (N, H)).
     """
     xp = array_module(s)
     N = s.shape[0]
-    seq_x, a, c = xp.asarray(seq), xp.asarray(a), xp.asarray(c)
-    x_a, x_c = x[seq_x, a], x[seq_x, c]
-    first, second = xp.concatenate([x_a, x_c]), xp.concatenate([x_c, x_a])
-    uv1, c1 = cell.unchecked_step(params, xp.concatenate([s, s]), first)    # [f(s, x_a); f(s, x_c)]
-    uv2, c2 = cell.unchecked_step(params, uv1, second)                      # [f(s, x_a, x_c); f(s, x_c, x_a)]
-    diff = uv2[:N] - uv2[N:]
+    seq2, first, second = np.concatenate([seq, seq]), np.concatenate([a, c]), np.concatenate([c, a])
+    pairs, (rows, cols) = _gather(xp, x, seq2, np.stack([first, second], axis=1))
+    states, cache = cell.unchecked_forward(params, pairs, np.full(2 * N, 2), backend,
+                                           initial=xp.concatenate([s, s]))
+    diff = states[:N, -1] - states[N:, -1]           # f(s, x_a, x_c) - f(s, x_c, x_a)
     value = (diff * diff).sum(axis=1).mean()
-    # Backward: dR/du2 = 2 diff / N, dR/dv2 = -2 diff / N, then both steps in reverse.
-    g = (2.0 / N) * diff
-    g2, duv1, dx_second = cell.unchecked_step_backward(params, c2, xp.concatenate([g, -g]))
-    g1, ds2, dx_first = cell.unchecked_step_backward(params, c1, duv1)
-    _accumulate(grads, g2)
-    _accumulate(grads, g1)
+    dstates = xp.zeros_like(states)                  # dR/du2 = 2 diff / N, dR/dv2 = -2 diff / N
+    dstates[:N, -1] = (2.0 / N) * diff
+    dstates[N:, -1] = (-2.0 / N) * diff
+    g, d_pairs, ds_initial = cell.unchecked_backward_rows(params, cache, dstates)
+    _accumulate(grads, g)
     if dx is not None:
-        scatter_add(dx, (seq_x, a), dx_first[:N] + dx_second[N:])
-        scatter_add(dx, (seq_x, c), dx_first[N:] + dx_second[:N])
-    return value, ds2[:N] + ds2[N:]
+        scatter_add(dx, (rows, cols), d_pairs)
+    return value, ds_initial[:N] + ds_initial[N:]
 
 
 def sire(cell, params, x, samples, through_state=True, with_dx=False, backend=None):
@@ -116,7 +115,8 @@ def sire(cell, params, x, samples, through_state=True, with_dx=False, backend=No
     # s_n = f(s_0, x_{S_n}): the fold over each ordered subset, |S_n| = 0 leaves s_0.
     x_S, index_S = _gather(xp, x, smp["seq"], smp["subset"])
     prefix, prefix_cache = cell.unchecked_forward(params, x_S, smp["size"], backend)
-    value, ds = _swap_terms(cell, params, x, prefix[:, -1], smp["seq"], smp["a"], smp["c"], grads, dx)
+    value, ds = _swap_terms(cell, params, x, prefix[:, -1], smp["seq"], smp["a"], smp["c"], grads, dx,
+                            backend)
     if through_state:
         dprefix = xp.zeros_like(prefix)
         dprefix[:, -1] = ds                    # the prefix's final state is s
@@ -127,7 +127,7 @@ def sire(cell, params, x, samples, through_state=True, with_dx=False, backend=No
     return RegularizerResult(value, grads, dx)
 
 
-def sire_from_states(cell, params, x, states, samples, with_dx=False):
+def sire_from_states(cell, params, x, states, samples, with_dx=False, backend=None):
     """R_SIRE of Eq. 4.4 for a "prefix" draw, reading s from the forward pass's own states.
 
     With S_n = (0, ..., t-1) the reached state f(s_0, x_0..x_{t-1}) IS states[seq_n, t-1]
@@ -153,7 +153,7 @@ def sire_from_states(cell, params, x, states, samples, with_dx=False):
     seq, size = xp.asarray(smp["seq"]), xp.asarray(smp["size"])
     reached = xp.asarray(smp["size"] > 0)[:, None]
     s = xp.where(reached, states[seq, xp.maximum(size - 1, 0)], params["s0"])
-    value, ds = _swap_terms(cell, params, x, s, smp["seq"], smp["a"], smp["c"], grads, dx)
+    value, ds = _swap_terms(cell, params, x, s, smp["seq"], smp["a"], smp["c"], grads, dx, backend)
     scatter_add(dstates, (seq, xp.maximum(size - 1, 0)), xp.where(reached, ds, 0))
     grads["s0"] += xp.where(reached, 0, ds).sum(axis=0)
     return StatesRegularizerResult(value, grads, dx, dstates)

@@ -71,3 +71,4 @@ name, gates, init_params, check_params = CELL.name, CELL.gates, CELL.init_params
 step, step_backward, forward, backward = CELL.step, CELL.step_backward, CELL.forward, CELL.backward
 unchecked_step, unchecked_step_backward = CELL.unchecked_step, CELL.unchecked_step_backward
 unchecked_forward, unchecked_backward = CELL.unchecked_forward, CELL.unchecked_backward
+unchecked_backward_rows = CELL.unchecked_backward_rows

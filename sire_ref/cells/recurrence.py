@@ -133,17 +133,21 @@ class Cell:
         lengths = check_lengths(lengths, x.shape[0], x.shape[1])
         return self.unchecked_forward(params, x, lengths, backend)
 
-    def unchecked_forward(self, params, x, lengths, backend=None):
-        """`forward` without input checks: lengths must already be a host int array (B,)."""
+    def unchecked_forward(self, params, x, lengths, backend=None, initial=None):
+        """`forward` without input checks: lengths must already be a host int array (B,).
+
+        initial (B, H): each row starts from its own state instead of s0 (the regularizers'
+        swapped steps start from reached states); then use `unchecked_backward_rows`.
+        """
         B, T = x.shape[:2]
         H, dtype = params["s0"].shape[0], params["s0"].dtype
+        xp = array_module(params["s0"])
+        s = xp.broadcast_to(params["s0"], (B, H)) if initial is None else initial
         if resolve(backend, x, *params.values()) == "numba":
-            states, kernel_cache = self._kernel().forward(params, x, lengths)
+            states, kernel_cache = self._kernel().forward(params, x, lengths, np.ascontiguousarray(s))
             return states, {"cell": self.name, "kind": "forward", "backend": "numba", "x": x,
-                            "kernel": kernel_cache}
-        xp = array_module(x)
+                            "kernel": kernel_cache, "initial": initial is not None}
         active = xp.asarray(np.arange(T)[:, None] < lengths[None, :])[:, :, None]  # (T, B, 1)
-        s = xp.broadcast_to(params["s0"], (B, H))
         states = xp.empty((B, T, H), dtype=dtype)
         steps = []
         for t in range(T):
@@ -152,7 +156,7 @@ class Cell:
             states[:, t] = s
             steps.append(c)
         cache = {"cell": self.name, "kind": "forward", "backend": "reference", "x": x,
-                 "lengths": lengths, "active": active, "steps": steps}
+                 "lengths": lengths, "active": active, "steps": steps, "initial": initial is not None}
         return states, cache
 
     def backward(self, params, cache, dstates):
@@ -166,14 +170,23 @@ class Cell:
         return self.unchecked_backward(params, cache, dstates)
 
     def unchecked_backward(self, params, cache, dstates):
-        """`backward` without input checks."""
+        """`backward` without input checks (for a forward from s0, not from `initial`)."""
+        if cache["initial"]:
+            raise ValueError("this forward started from `initial` states: use unchecked_backward_rows")
+        grads, dx, ds_initial = self.unchecked_backward_rows(params, cache, dstates)
+        grads["s0"] = ds_initial.sum(axis=0)             # s0 was broadcast over the batch
+        return grads, dx
+
+    def unchecked_backward_rows(self, params, cache, dstates):
+        """(grads of the four weights, dx or None, ds_initial (B, H)): the gradient reaches each
+        row's initial state (s0's broadcast, or `initial`) separately."""
         B, T = cache["x"].shape[:2]
         H = params["s0"].shape[0]
         if cache["backend"] == "numba":
             return self._kernel().backward(params, cache["kernel"], dstates)
         x, active, steps = cache["x"], cache["active"], cache["steps"]
-        xp = array_module(x)
-        grads = {k: xp.zeros_like(v) for k, v in params.items()}
+        xp = array_module(dstates)
+        grads = {k: xp.zeros_like(params[k]) for k in WEIGHT_KEYS}
         dx = None if is_tokens(x) else xp.zeros_like(x)
         ds = xp.zeros((B, H), dtype=dstates.dtype)
         for t in reversed(range(T)):
@@ -185,5 +198,4 @@ class Cell:
             for k in g:
                 grads[k] += g[k]
             ds = xp.where(active[t], ds_prev, ds)        # carried rows pass ds through unchanged
-        grads["s0"] += ds.sum(axis=0)                    # s0 was broadcast over the batch
-        return grads, dx
+        return grads, dx, ds

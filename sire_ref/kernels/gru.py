@@ -20,20 +20,18 @@ from .mathfn import sigmoid_into, tanh_into
 
 
 @njit(error_model="numpy", cache=True)
-def _forward(x_tm, tok_tm, w_ih, b_ih, w_hh, b_hh, s0, lengths, gi_chunk, saved, single):
+def _forward(x_tm, tok_tm, w_ih, b_ih, w_hh, b_hh, s_init, lengths, gi_chunk, saved, single):
     T, B = saved.shape[1], saved.shape[2]
-    H = s0.shape[0]
+    H = s_init.shape[1]
     H3, n_el, C = 3 * H, B * H, gi_chunk.shape[0]
     w_ih_t = np.ascontiguousarray(w_ih.T)
     w_hh_t = np.ascontiguousarray(w_hh.T)
     states, r_all, z_all, n_all, ghn_all = saved[0], saved[1], saved[2], saved[3], saved[4]
-    s = np.empty((B, H), s0.dtype)
-    for b in range(B):
-        s[b] = s0
-    gh = np.empty((B, H3), s0.dtype)
-    pre = np.empty((3, B, H), s0.dtype)
+    s = s_init.copy()
+    gh = np.empty((B, H3), s_init.dtype)
+    pre = np.empty((3, B, H), s_init.dtype)
     pre_r, pre_z, pre_n = pre[0], pre[1], pre[2]
-    gates = np.empty((3, B, H), s0.dtype)
+    gates = np.empty((3, B, H), s_init.dtype)
     r, z, n = gates[0], gates[1], gates[2]
     q2, bits2 = np.empty(2 * n_el), np.empty(2 * n_el, np.int64)
     for t in range(T):
@@ -61,7 +59,7 @@ def _forward(x_tm, tok_tm, w_ih, b_ih, w_hh, b_hh, s0, lengths, gi_chunk, saved,
 
 
 @njit(error_model="numpy", cache=True)
-def _backward(x_tm, tok_tm, states, s0, lengths, dstates, w_ih, w_hh, r_all, z_all, n_all, ghn_all,
+def _backward(x_tm, tok_tm, states, s_init, lengths, dstates, w_ih, w_hh, r_all, z_all, n_all, ghn_all,
               dgi_chunk, dgh_chunk, dx_tm):
     T, B, H = states.shape
     C = dgi_chunk.shape[0]
@@ -70,12 +68,9 @@ def _backward(x_tm, tok_tm, states, s0, lengths, dstates, w_ih, w_hh, r_all, z_a
     ones = np.ones(C * B, states.dtype)          # column sums as BLAS gemv: numba's sum(axis=0) is slow
     ds = np.zeros((B, H), states.dtype)
     back = np.empty((B, H), states.dtype)
-    s0_rows = np.empty((B, H), states.dtype)
-    for b in range(B):
-        s0_rows[b] = s0
     for t in range(T - 1, -1, -1):
         dgi, dgh = dgi_chunk[t % C], dgh_chunk[t % C]
-        s_prev = states[t - 1] if t > 0 else s0_rows
+        s_prev = states[t - 1] if t > 0 else s_init
         for b in range(B):
             for h in range(H):
                 ds[b, h] += dstates[b, t, h]
@@ -104,10 +99,10 @@ def _backward(x_tm, tok_tm, states, s0, lengths, dstates, w_ih, w_hh, r_all, z_a
             gi_blk = dgi_chunk[:n_t].reshape(n_t * B, 3 * H)
             gh_blk = dgh_chunk[:n_t].reshape(n_t * B, 3 * H)
             project_steps_backward(dgi_chunk, x_tm, tok_tm, w_ih, t, n_t, d_w_ih_t, dx_tm)
-            d_w_hh += dw_hh(dgh_chunk[:n_t], states, s0, t)
+            d_w_hh += dw_hh(dgh_chunk[:n_t], states, s_init, t)
             db_ih += np.dot(ones[:n_t * B], gi_blk)
             db_hh += np.dot(ones[:n_t * B], gh_blk)
-    return d_w_ih_t.T.copy(), d_w_hh, db_ih, db_hh, np.dot(ones[:B], ds)
+    return d_w_ih_t.T.copy(), d_w_hh, db_ih, db_hh, ds
 
 
 CHUNK_ELEMENTS = 1 << 21        # per-step products are grouped C steps at a time, C * B * 3H <= this
@@ -117,8 +112,9 @@ def _chunk(T, B, H):
     return max(1, min(T, CHUNK_ELEMENTS // (B * 3 * H)))
 
 
-def forward(params, x, lengths):
-    """x (B, T, I) floats or (B, T) tokens, lengths (B,) host ints -> (states (B, T, H), cache).
+def forward(params, x, lengths, s_init):
+    """x (B, T, I) floats or (B, T) tokens, lengths (B,) host ints, s_init (B, H) each row's
+    initial state -> (states (B, T, H), cache).
 
     The large buffers are allocated here by NumPy, which asks the kernel for huge pages:
     first-touching them costs a quarter of what numba's own allocator costs at T = 1000.
@@ -129,20 +125,22 @@ def forward(params, x, lengths):
     gi = np.empty((_chunk(T, B, H), B, 3 * H), dtype)
     saved = np.empty((5, T, B, H), dtype)            # states, r, z, n, gh_n for every step
     _forward(x_tm, tok_tm, params["weight_ih"], params["bias_ih"], params["weight_hh"], params["bias_hh"],
-             params["s0"], lengths, gi, saved, dtype == np.float32)
+             s_init, lengths, gi, saved, dtype == np.float32)
     return saved[0].transpose(1, 0, 2), {"x_tm": x_tm, "tok_tm": tok_tm, "saved": saved,
-                                         "lengths": lengths, "tokens": is_tokens(x)}
+                                         "lengths": lengths, "tokens": is_tokens(x),
+                                         "s_init": s_init}
 
 
 def backward(params, cache, dstates):
-    """dstates (B, T, H) -> (grads keyed like params, dx (B, T, I), or None for tokens)."""
+    """dstates (B, T, H) -> (grads of the four weights, dx (B, T, I) or None for tokens,
+    ds_init (B, H): the gradient on each row's initial state)."""
     saved, x_tm = cache["saved"], cache["x_tm"]
     T, B, H = saved.shape[1:]
     C = _chunk(T, B, H)
     dgi, dgh = np.empty((C, B, 3 * H), saved.dtype), np.empty((C, B, 3 * H), saved.dtype)
     dx_tm = np.empty_like(x_tm)
-    d_w_ih, d_w_hh, db_ih, db_hh, ds0 = _backward(
-        x_tm, cache["tok_tm"], saved[0], params["s0"], cache["lengths"], dstates, params["weight_ih"],
+    d_w_ih, d_w_hh, db_ih, db_hh, ds_init = _backward(
+        x_tm, cache["tok_tm"], saved[0], cache["s_init"], cache["lengths"], dstates, params["weight_ih"],
         params["weight_hh"], saved[1], saved[2], saved[3], saved[4], dgi, dgh, dx_tm)
     dx = None if cache["tokens"] else from_time_major(dx_tm)
-    return {"weight_ih": d_w_ih, "weight_hh": d_w_hh, "bias_ih": db_ih, "bias_hh": db_hh, "s0": ds0}, dx
+    return {"weight_ih": d_w_ih, "weight_hh": d_w_hh, "bias_ih": db_ih, "bias_hh": db_hh}, dx, ds_init

@@ -54,17 +54,17 @@ def from_time_major(y):
 
 
 @njit(cache=True)
-def dw_hh(d, states, s0, t):
+def dw_hh(d, states, s_init, t):
     """sum_k d_k^T s_{k-1} over the n steps k = t..t+n-1 whose d_k are in d (n, B, G*H), with
-    states (T, B, H) and s_{-1} = s0 -> (G*H, H).
+    states (T, B, H) and s_{-1} = s_init (B, H), each row's initial state -> (G*H, H).
 
-    BLAS products on views of the states (no shifted copy is made); step 0 pairs with s0.
+    BLAS products on views of the states (no shifted copy is made); step 0 pairs with s_init.
     """
     n, B, GH = d.shape
     H = states.shape[2]
     if t > 0:
         return np.dot(d.reshape(n * B, GH).T, states[t - 1:t - 1 + n].reshape(n * B, H))
-    out = np.outer(d[0].sum(axis=0), s0)
+    out = np.dot(d[0].T, s_init)
     if n > 1:
         out += np.dot(d[1:].reshape((n - 1) * B, GH).T, states[:n - 1].reshape((n - 1) * B, H))
     return out

@@ -20,13 +20,11 @@ from .mathfn import tanh_into
 
 
 @njit(error_model="numpy", cache=True)
-def _forward(x_tm, tok_tm, w_ih, bias, w_hh, s0, lengths, xw, states, single):
+def _forward(x_tm, tok_tm, w_ih, bias, w_hh, s_init, lengths, xw, states, single):
     T, B, H = states.shape
     project_steps(x_tm, tok_tm, np.ascontiguousarray(w_ih.T), 0, T, xw)
-    s = np.empty((B, H), s0.dtype)
-    for b in range(B):
-        s[b] = s0
-    a, s_new = np.empty((B, H), s0.dtype), np.empty((B, H), s0.dtype)
+    s = s_init.copy()
+    a, s_new = np.empty((B, H), s_init.dtype), np.empty((B, H), s_init.dtype)
     q, bits = np.empty(B * H), np.empty(B * H, np.int64)
     w_hh_t = np.ascontiguousarray(w_hh.T)
     for t in range(T):
@@ -42,7 +40,7 @@ def _forward(x_tm, tok_tm, w_ih, bias, w_hh, s0, lengths, xw, states, single):
 
 
 @njit(error_model="numpy", cache=True)
-def _backward(x_tm, tok_tm, states, s0, lengths, dstates, w_ih, w_hh, da_all, dx_tm):
+def _backward(x_tm, tok_tm, states, s_init, lengths, dstates, w_ih, w_hh, da_all, dx_tm):
     T, B, H = states.shape
     ds = np.zeros((B, H), states.dtype)
     back = np.empty((B, H), states.dtype)
@@ -59,13 +57,14 @@ def _backward(x_tm, tok_tm, states, s0, lengths, dstates, w_ih, w_hh, da_all, dx
                 ds[b] = back[b]
     d_w_ih_t = np.zeros((w_ih.shape[1], H), states.dtype)
     project_steps_backward(da_all, x_tm, tok_tm, w_ih, 0, T, d_w_ih_t, dx_tm)
-    d_w_hh = dw_hh(da_all, states, s0, 0)
+    d_w_hh = dw_hh(da_all, states, s_init, 0)
     ones = np.ones(T * B, states.dtype)     # column sums as BLAS gemv: numba's sum(axis=0) is slow
-    return d_w_ih_t.T.copy(), d_w_hh, np.dot(ones, da_all.reshape(T * B, H)), np.dot(ones[:B], ds)
+    return d_w_ih_t.T.copy(), d_w_hh, np.dot(ones, da_all.reshape(T * B, H)), ds
 
 
-def forward(params, x, lengths):
-    """x (B, T, I), lengths (B,) host ints -> (states (B, T, H), cache).
+def forward(params, x, lengths, s_init):
+    """x (B, T, I) floats or (B, T) tokens, lengths (B,) host ints, s_init (B, H) each row's
+    initial state -> (states (B, T, H), cache).
 
     The large buffers are allocated here by NumPy (huge pages: cheaper first touch than
     numba's allocator), then filled by the jitted code.
@@ -75,17 +74,19 @@ def forward(params, x, lengths):
     x_tm, tok_tm = time_major_inputs(x, dtype)
     xw, states = np.empty((T, B, H), dtype), np.empty((T, B, H), dtype)
     _forward(x_tm, tok_tm, params["weight_ih"], params["bias_ih"] + params["bias_hh"], params["weight_hh"],
-             params["s0"], lengths, xw, states, dtype == np.float32)
+             s_init, lengths, xw, states, dtype == np.float32)
     return states.transpose(1, 0, 2), {"x_tm": x_tm, "tok_tm": tok_tm, "states_tm": states,
-                                       "lengths": lengths, "tokens": is_tokens(x)}
+                                       "lengths": lengths, "tokens": is_tokens(x),
+                                         "s_init": s_init}
 
 
 def backward(params, cache, dstates):
-    """dstates (B, T, H) -> (grads keyed like params, dx (B, T, I), or None for tokens)."""
+    """dstates (B, T, H) -> (grads of the four weights, dx (B, T, I) or None for tokens,
+    ds_init (B, H): the gradient on each row's initial state)."""
     states, x_tm = cache["states_tm"], cache["x_tm"]
     dx_tm = np.empty_like(x_tm)
-    d_w_ih, d_w_hh, db, ds0 = _backward(x_tm, cache["tok_tm"], states, params["s0"], cache["lengths"],
+    d_w_ih, d_w_hh, db, ds_init = _backward(x_tm, cache["tok_tm"], states, cache["s_init"], cache["lengths"],
                                         dstates, params["weight_ih"], params["weight_hh"],
                                         np.empty_like(states), dx_tm)
     dx = None if cache["tokens"] else from_time_major(dx_tm)
-    return {"weight_ih": d_w_ih, "weight_hh": d_w_hh, "bias_ih": db, "bias_hh": db.copy(), "s0": ds0}, dx
+    return {"weight_ih": d_w_ih, "weight_hh": d_w_hh, "bias_ih": db, "bias_hh": db.copy()}, dx, ds_init

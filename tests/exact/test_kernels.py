@@ -92,3 +92,29 @@ def test_gru_chunked_products_equal_the_reference(monkeypatch, chunk_steps):
     assert relative_error(fast[1], ref[1]) < 1e-12
     for k in ref[0]:
         assert relative_error(fast[0][k], ref[0][k]) < 1e-12, k
+
+
+@pytest.mark.parametrize("backend", [None, "numba"])
+def test_rows_start_from_their_own_initial_states(cell, backend):
+    """unchecked_forward(initial=...) folds each row from its own state (the regularizers'
+    swaps); unchecked_backward_rows returns the gradient on those states (finite differences)."""
+    from sire_ref.tools.testing import numerical_gradient
+    rng = np.random.default_rng(21)
+    params, x, lengths, dstates = random_problem(cell, rng, batch=4, seq_len=3, input_size=2, hidden_size=3)
+    initial = rng.uniform(-0.8, 0.8, size=(4, 3))
+    states, cache = cell.unchecked_forward(params, x, lengths, backend, initial=initial)
+    s = initial.copy()
+    for t in range(x.shape[1]):                       # the oracle: one checked step at a time
+        s = np.where((t < lengths)[:, None], cell.step(params, s, x[:, t])[0], s)
+        np.testing.assert_allclose(states[:, t], s, rtol=1e-12, atol=1e-14)
+    grads, dx, ds_initial = cell.unchecked_backward_rows(params, cache, dstates)
+    assert "s0" not in grads
+    with pytest.raises(ValueError, match="unchecked_backward_rows"):
+        cell.unchecked_backward(params, cache, dstates)
+
+    def loss(arrays):
+        st, _ = cell.unchecked_forward(params, x, lengths, None, initial=arrays["initial"])
+        return float((st * dstates).sum())
+
+    numeric = numerical_gradient(loss, {"initial": initial})["initial"]
+    assert relative_error(ds_initial, numeric) < 1e-7
