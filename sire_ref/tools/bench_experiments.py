@@ -22,7 +22,7 @@ from ..models import DeepSets, RecurrentSetModel
 from ..nn import optim
 from ..train import TrainConfig, cast_data, evaluate, train_epoch, train_step
 from . import torch_twins
-from .timing import median_ms
+from .timing import matmul_peak, median_ms
 
 LAM = 0.01          # the half-range / arithmetic lambda scale; only its presence matters for cost
 
@@ -94,7 +94,25 @@ def torch_step(model, params, split, config):
     return step
 
 
-def measure_step(name, factory, config, data_factory, dtype):
+def recurrent_flops(model, config, lengths):
+    """Matrix-product FLOPs of one step's recurrence (forward s W_hh^T, backward ds W_hh and
+    dW_hh: 3 products of 2 G H^2 per row-step), the regularizer's folds included; the input
+    side is a gather on the fast path. Rows run to their batch's longest sequence, as in the
+    kernels: B T row-steps for the model; SIRE "subset" adds N (L - 2) for the fold (the
+    longest subset of N = 128 draws is L - 2 in practice) and 4N for the swapped pairs;
+    "prefix" only the 4N; SUB adds 2N L. None for DeepSets."""
+    if not hasattr(model, "cell"):
+        return None
+    B, T, N, H = len(lengths), int(lengths.max()), config.reg_samples, model.hidden_size
+    rows = B * T
+    if config.reg == "sire":
+        rows += 4 * N + (N * (T - 2) if config.estimator == "subset" else 0)
+    elif config.reg == "sub":
+        rows += 2 * N * T
+    return 3 * 2 * model.cell.gates * H * H * rows
+
+
+def measure_step(name, factory, config, data_factory, dtype, peak):
     model, params, split, _ = _setup(factory, config, data_factory, dtype)
     fns = {"sire_ref": ours_step(model, {k: v.copy() for k, v in params.items()}, split, config),
            "torch": torch_step(model, params, split, config)}
@@ -104,6 +122,9 @@ def measure_step(name, factory, config, data_factory, dtype):
         fns["torch no reg"] = torch_step(model, params, split, plain)
     ms = median_ms(fns, min_rounds=10, max_rounds=200, budget_s=3.0)
     row = {"name": name, "dtype": np.dtype(dtype).name, "ms": ms, "speedup": ms["torch"] / ms["sire_ref"]}
+    flops = recurrent_flops(model, config, split.lengths)
+    if flops is not None:          # the physical limit: those FLOPs at the matmul peak
+        row["limit_ms"] = flops / (peak * 1e6)
     if config.reg != "none":
         row["reg_share"] = {"sire_ref": ms["sire_ref"] / ms["sire_ref no reg"] - 1,
                             "torch": ms["torch"] / ms["torch no reg"] - 1}
@@ -148,21 +169,25 @@ def run(threads=1, quick=False, dtype="float32", log=print):
     torch.set_num_threads(threads)
     rows = []
     with blas_threads(threads):
+        peak = matmul_peak(np.dtype(dtype).type)
+        log(f"single-thread matmul peak, {dtype}: {peak:.1f} GFLOP/s")
         for name, factory, config, data_factory in experiment_configs(quick):
             start = time.perf_counter()
-            rows.append(measure_step(name, factory, config, data_factory, dtype))
+            rows.append(measure_step(name, factory, config, data_factory, dtype, peak))
             log(format_row(rows[-1]) + f"  ({time.perf_counter() - start:.0f} s)")
         for name, factory, config, data_factory in experiment_configs(True):
             if name.startswith("integer gru n=10") and not name.endswith("prefix"):
                 rows.append(measure_epoch(name, factory, config, data_factory, dtype))
                 log(format_row(rows[-1]))
-    return {"threads": threads, "dtype": dtype, "rows": rows}
+    return {"threads": threads, "dtype": dtype, "peak_gflops": peak, "rows": rows}
 
 
 def format_row(row):
     ms = row["ms"]
     text = (f"{row['name']:<38} {row['dtype']:<8} sire_ref {ms['sire_ref']:9.2f} ms | torch "
             f"{ms['torch']:9.2f} ms | sire_ref {row['speedup']:.2f}x faster")
+    if "limit_ms" in row:
+        text += f" | limit {row['limit_ms']:.2f} ms"
     if "reg_share" in row:
         text += (f" | regularizer adds {100 * row['reg_share']['sire_ref']:.0f}% (torch "
                  f"{100 * row['reg_share']['torch']:.0f}%)")

@@ -1,0 +1,43 @@
+"""The experiment bench compares like with like: the PyTorch twin of every experiment's model
+computes the same objective and gradients as sire_ref's training step (float64)."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="the PyTorch twins need torch (pip install torch==2.13.0)")
+
+from sire_ref.tools import bench_experiments, torch_twins  # noqa: E402
+from sire_ref.train import _batch_loss  # noqa: E402
+from sire_ref.tools.testing import relative_error  # noqa: E402
+
+CONFIGS = bench_experiments.experiment_configs(quick=True)
+
+
+@pytest.mark.parametrize("name, factory, config, data_factory", CONFIGS, ids=[c[0] for c in CONFIGS])
+def test_torch_twin_computes_our_objective_and_gradients(name, factory, config, data_factory):
+    model, params, split, _ = bench_experiments._setup(factory, config, data_factory, "float64")
+    for k in params:                       # nonzero s0: zeros hide bugs
+        if k.endswith("s0"):
+            params[k] = np.random.default_rng(5).uniform(-0.5, 0.5, params[k].shape)
+    idx = np.arange(config.batch_size)
+    value, grads = _batch_loss(model, params, split, idx, config, np.random.default_rng(9))
+    module = torch_twins.twin(model, params)
+    draw = bench_experiments._draw_for(model, config, np.random.default_rng(9), split.lengths)
+    loss = torch_twins.objective(module, torch.as_tensor(split.x), split.lengths, torch.as_tensor(split.y),
+                                 config, draw)
+    loss.backward()
+    assert relative_error(value, float(loss)) < 1e-12
+    for k in params:
+        p = getattr(module, k.replace(".", "_"))
+        if k in model.frozen:
+            assert p.grad is None and not np.any(grads[k])
+        else:
+            assert relative_error(grads[k], p.grad.numpy()) < 1e-9, k
+
+
+def test_recurrent_flops_count_the_row_steps():
+    """B T rows for the model, 4N more for SIRE's pairs, N (T - 2) for its subset fold."""
+    name, factory, config, data_factory = next(c for c in CONFIGS if c[0].endswith("sire-subset"))
+    model, _, split, _ = bench_experiments._setup(factory, config, data_factory, "float32")
+    B, T, H, N = 128, int(split.lengths.max()), 80, 128
+    per_row = 3 * 2 * 3 * H * H
+    assert bench_experiments.recurrent_flops(model, config, split.lengths) == per_row * (B * T + 4 * N + N * (T - 2))
