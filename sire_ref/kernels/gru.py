@@ -16,7 +16,7 @@ from numba import njit
 
 from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs
 from ..nn.inputs import is_tokens
-from .mathfn import sigmoid_into, tanh_into
+from .mathfn import SIGMOID, TANH, activate
 
 
 @njit(error_model="numpy", cache=True)
@@ -43,13 +43,13 @@ def _forward(x_tm, tok_tm, w_ih, b_ih, w_hh, b_hh, s_init, lengths, gi_chunk, sa
             for h in range(H):
                 pre_r[b, h] = gi[b, h] + b_ih[h] + gh[b, h] + b_hh[h]
                 pre_z[b, h] = gi[b, H + h] + b_ih[H + h] + gh[b, H + h] + b_hh[H + h]
-        sigmoid_into(pre[:2].reshape(2 * n_el), gates[:2].reshape(2 * n_el), q2, bits2, single)
+        activate(SIGMOID, pre[:2].reshape(2 * n_el), gates[:2].reshape(2 * n_el), q2, bits2, single)
         for b in range(B):
             for h in range(H):
                 ghn = gh[b, 2 * H + h] + b_hh[2 * H + h]
                 ghn_all[t, b, h] = ghn
                 pre_n[b, h] = gi[b, 2 * H + h] + b_ih[2 * H + h] + r[b, h] * ghn
-        tanh_into(pre_n.reshape(n_el), n.reshape(n_el), q2[:n_el], bits2[:n_el], single)
+        activate(TANH, pre_n.reshape(n_el), n.reshape(n_el), q2[:n_el], bits2[:n_el], single)
         for b in range(B):
             if t < lengths[b]:
                 for h in range(H):

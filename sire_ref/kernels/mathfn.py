@@ -115,19 +115,19 @@ def sigmoid_f32(a, out):
         out[i] = half + half * _tanh_rational(min(max(half * a[i], lo), hi))
 
 
-@njit(error_model="numpy", cache=True)
-def tanh_into(a, out, q, bits, single):
-    """tanh for a kernel: the float32 rational when `single`, else the float64-accurate one."""
-    if single:
-        tanh_f32(a, out)
-    else:
-        tanh(a, out, q, bits)
+TANH, SIGMOID = 0, 1
 
 
 @njit(error_model="numpy", cache=True)
-def sigmoid_into(a, out, q, bits, single):
-    """sigmoid for a kernel: the float32 rational when `single`, else the float64-accurate one."""
-    if single:
+def activate(fn, a, out, q, bits, single):
+    """out = tanh(a) (fn = TANH) or sigmoid(a) (fn = SIGMOID) for a kernel: the float32
+    rational when `single`, else the float64-accurate version (q, bits: its scratch)."""
+    if fn == TANH:
+        if single:
+            tanh_f32(a, out)
+        else:
+            tanh(a, out, q, bits)
+    elif single:
         sigmoid_f32(a, out)
     else:
         sigmoid(a, out, q, bits)

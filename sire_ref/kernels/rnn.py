@@ -16,7 +16,7 @@ from numba import njit
 
 from ..nn.inputs import is_tokens
 from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs
-from .mathfn import tanh_into
+from .mathfn import TANH, activate
 
 
 @njit(error_model="numpy", cache=True)
@@ -32,7 +32,7 @@ def _forward(x_tm, tok_tm, w_ih, bias, w_hh, s_init, lengths, xw, states, single
         for b in range(B):
             for h in range(H):
                 a[b, h] += xw[t, b, h] + bias[h]
-        tanh_into(a.reshape(B * H), s_new.reshape(B * H), q, bits, single)
+        activate(TANH, a.reshape(B * H), s_new.reshape(B * H), q, bits, single)
         for b in range(B):
             if t < lengths[b]:
                 s[b] = s_new[b]
