@@ -93,10 +93,11 @@ _Q = tuple(np.float32(c) for c in RATIONAL_Q)
 
 @njit(error_model="numpy", cache=True, inline="always")
 def _tanh_rational(x):
-    """x P(x^2) / Q(x^2) in float32 for x already clamped to [-9, 9]."""
+    """x P(x^2) / Q(x^2) in float32 for x already clamped to [-9, 9], kept within [-1, 1]."""
     u = x * x
     p = x * ((((_P[4] * u + _P[3]) * u + _P[2]) * u + _P[1]) * u + _P[0])
-    return p / ((((_Q[4] * u + _Q[3]) * u + _Q[2]) * u + _Q[1]) * u + _Q[0])
+    t = p / ((((_Q[4] * u + _Q[3]) * u + _Q[2]) * u + _Q[1]) * u + _Q[0])
+    return min(max(t, np.float32(-1.0)), np.float32(1.0))      # near +-9 the ratio passes 1 by an ulp
 
 
 @njit(error_model="numpy", cache=True, fastmath=True)
