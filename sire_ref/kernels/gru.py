@@ -109,7 +109,7 @@ CHUNK_ELEMENTS = 1 << 21        # per-step products are grouped C steps at a tim
 
 
 def _chunk(T, B, H):
-    return max(1, min(T, CHUNK_ELEMENTS // (B * 3 * H)))
+    return max(1, min(T, CHUNK_ELEMENTS // max(1, B * 3 * H)))     # B = 0: an empty batch
 
 
 def forward(params, x, lengths, s_init):

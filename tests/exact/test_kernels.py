@@ -131,3 +131,12 @@ def test_float32_rational_activations_are_accurate():
     mathfn.sigmoid_f32(a, out)
     assert np.abs(out - 1 / (1 + np.exp(-exact))).max() < 2e-7
     assert np.all((out >= 0) & (out <= 1))
+
+
+@pytest.mark.parametrize("backend", [None, "numba"])
+def test_an_empty_batch_gives_empty_states_and_zero_gradients(cell, backend):
+    params = cell.init_params(3, 4, np.random.default_rng(0))
+    states, cache = cell.forward(params, np.zeros((0, 6, 3)), None, backend=backend)
+    grads, dx = cell.backward(params, cache, np.zeros((0, 6, 4)))
+    assert states.shape == (0, 6, 4) and dx.shape == (0, 6, 3)
+    assert all(not np.any(g) for g in grads.values())
