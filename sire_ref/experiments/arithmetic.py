@@ -15,7 +15,7 @@ import sys
 from ..io import write_json
 from . import cli, integer_tasks
 from .integer_tasks import CONVERGED, run_one, specs_for
-from .report import method_table, plot_curves, select
+from .report import method_table, plot_curves, select, training_summary
 from .sweep import run_sweep
 
 PRESETS = {
@@ -50,7 +50,7 @@ def main(argv=None):
     results = run_sweep(run_one, specs_for(args, args.task, methods), f"{args.out}/runs/{name}", args.jobs)
     best = select(results)
     metric = "RMSE" if args.task == "variance" else "accuracy"
-    text = method_table(best, methods, args.lengths, metric)
+    text = method_table(best, methods, args.lengths, metric) + "\n" + training_summary(results)
     print("\n" + text)
     curves = {m: {seed: [best[(m, n, seed)]["test"] for n in args.lengths] for seed in range(args.seeds)}
               for m in methods}

@@ -15,6 +15,7 @@ import numpy as np
 from ..io import write_json
 from . import cli, integer_tasks
 from .integer_tasks import CONVERGED, run_one, specs_for
+from .report import training_summary
 from .sweep import run_sweep
 
 PAPER = {0.0: {10: "0.9346 (0.006)", 15: "0.9461 (0.001)", 20: "0.9678 (0.005)"},
@@ -44,7 +45,7 @@ def main(argv=None):
     for lam, by_n in rows.items():
         cells = [f"{np.mean(v):.4f} ({np.std(v):.3f}) | {PAPER[lam].get(n, '-')}" for n, v in by_n.items()]
         lines.append(f"{f'lambda = {lam:g}':<14}" + "".join(f"{c:>34}" for c in cells))
-    text = "\n".join(lines)
+    text = "\n".join(lines) + "\n" + training_summary(results)
     print("\n" + text)
     write_json(f"{args.out}/half_range.json", {"args": vars(args), "table": text,
                                                "ours": {str(k): v for k, v in rows.items()},

@@ -33,6 +33,21 @@ def method_table(best, methods, lengths, metric_name):
     return "\n".join(lines)
 
 
+def training_summary(results, key=("method", "lam")):
+    """Text lines: per (method, lambda), the epochs each run trained, how many stopped on the
+    plateau criterion (train.TrainConfig.plateau_patience), and the wall time of the runs."""
+    groups = {}
+    for r in results.values():
+        groups.setdefault(tuple(r["spec"][k] for k in key), []).append(r)
+    lines = ["training: epochs per run, runs stopped at a plateau (else at the epoch limit), "
+             "wall time per run"]
+    for k, rs in sorted(groups.items()):
+        plateau = sum(r.get("stopped") == "plateau" for r in rs)
+        lines.append(f"  {k[0]:<9} lambda {k[1]:<6g} epochs {', '.join(str(r.get('epochs_run')) for r in rs)}"
+                     f" | plateau {plateau}/{len(rs)} | {np.mean([r['seconds'] for r in rs]) / 60:.1f} min")
+    return "\n".join(lines)
+
+
 def bucket_table(curves, labels, title):
     """Text table: one row per (model, seed) and a mean row per model; columns = labels."""
     width = max(len(f"{name} seed {seed}") for name, runs in curves.items() for seed in runs) + 2

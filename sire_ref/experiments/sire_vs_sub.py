@@ -15,6 +15,7 @@ import numpy as np
 from ..io import save_figure, write_json
 from . import cli, integer_tasks
 from .integer_tasks import CONVERGED, run_one, specs_for
+from .report import training_summary
 from .sweep import run_sweep
 
 PRESETS = {
@@ -68,7 +69,7 @@ def main(argv=None):
         lines.append(f"{method.upper():<5} lambda {lam:g} (holdout): test accuracy "
                      f"{np.mean(tests[method]):.3f} ({np.std(tests[method]):.3f}) over {len(tests[method])} "
                      f"repeats | paper {PAPER[method]}")
-    text = "\n".join(lines)
+    text = "\n".join(lines) + "\n" + training_summary(results)
     print("\n" + text)
     plot(curves, tests, f"{args.out}/sire_vs_sub.png")
     write_json(f"{args.out}/sire_vs_sub.json", {"args": vars(args), "chosen_lambda": chosen,
