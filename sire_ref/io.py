@@ -1,4 +1,6 @@
-"""Atomic file writes: a result, checkpoint or figure is either the old file or the complete new one."""
+"""Atomic file writes (a result, checkpoint or figure is either the old file or the complete new
+one), and the digest that names a run's files after everything that defines the run."""
+import hashlib
 import json
 import os
 import tempfile
@@ -43,3 +45,8 @@ def save_figure(fig, path, dpi=120):
 def read_json(path):
     with open(path) as f:
         return json.load(f)
+
+
+def digest(obj, length=10):
+    """A short fingerprint of a JSON-able object (sorted keys): equal definitions, equal digests."""
+    return hashlib.sha1(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:length]

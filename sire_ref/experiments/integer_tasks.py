@@ -15,13 +15,12 @@ orders at test). Accuracy: the rounded prediction equals the target; variance re
 the sweep's specs; `add_arguments` the options the three scripts share.
 """
 import dataclasses
-import hashlib
-import json
 import os
 
 import numpy as np
 
 from ..data.arithmetic import make_data
+from ..io import digest
 from ..models import DeepSets, RecurrentSetModel
 from ..nn.encoders import Embedding
 from ..train import RunOptions, TrainConfig, train
@@ -71,8 +70,8 @@ class RunSpec:
 
     @property
     def name(self):
-        digest = hashlib.sha1(json.dumps(dataclasses.asdict(self), sort_keys=True).encode()).hexdigest()
-        return f"{self.task}-n{self.length}-seed{self.seed}-{self.method}-lam{self.lam:g}-{digest[:10]}"
+        return (f"{self.task}-n{self.length}-seed{self.seed}-{self.method}-lam{self.lam:g}-"
+                f"{digest(dataclasses.asdict(self))}")
 
 
 def build_model(method, max_value, y_train, hidden=80, embed=100, backend="auto"):

@@ -17,7 +17,7 @@ import time
 
 from ..constructions import parity_rnn
 from ..data.parity import TEST_BUCKETS, make_data
-from ..io import write_json
+from ..io import digest, write_json
 from ..models import DeepSets, RecurrentSetModel
 from ..train import RunOptions, TrainConfig, train
 from . import cli
@@ -56,16 +56,20 @@ def run(args, log=print):
     test = data["test"]
     labels = [str(hi) for _, hi in TEST_BUCKETS]
     runs = {"RNN": {}, "DeepSets": {}}
+    # The model and data a checkpoint was made with are part of its name (the TrainConfig inside
+    # it is compared on resume): other settings start their own runs, never reuse these.
+    tag = digest({"cell": args.cell, "hidden": args.hidden, "data_seed": args.data_seed,
+                  "backend": args.backend})
     for seed in range(args.seeds):
         rnn = RecurrentSetModel(1, args.hidden, 1, cell=args.cell, backend=args.backend)
         cfg = TrainConfig(epochs=args.rnn_epochs, batch_size=args.batch_size, lr=args.lr, seed=seed,
                           eval_every=5)
-        runs["RNN"][seed] = train(rnn, data, cfg, f"{args.out}/runs/parity", f"{args.cell}-seed{seed}",
+        runs["RNN"][seed] = train(rnn, data, cfg, f"{args.out}/runs/parity", f"{args.cell}-seed{seed}-{tag}",
                                   OPTIONS, log)
         ds = DeepSets(1, [1, 100, 100], (100,), 1, activation="relu")
         cfg = TrainConfig(epochs=args.deepsets_epochs, batch_size=args.batch_size, lr=args.deepsets_lr,
                           seed=seed, eval_every=5)
-        runs["DeepSets"][seed] = train(ds, data, cfg, f"{args.out}/runs/parity", f"deepsets-seed{seed}",
+        runs["DeepSets"][seed] = train(ds, data, cfg, f"{args.out}/runs/parity", f"deepsets-seed{seed}-{digest({'data_seed': args.data_seed})}",
                                        OPTIONS, log)
     exact = (parity_rnn(test.x, test.lengths) == test.y)
     curves = {name: {seed: [r["metrics"]["test"]["groups"][g] for g in labels] for seed, r in rs.items()}

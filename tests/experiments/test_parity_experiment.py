@@ -43,3 +43,21 @@ def test_help_and_bad_arguments():
     bad = subprocess.run([sys.executable, "-m", "sire_ref.experiments.parity", "--seeds", "0"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "--seeds must be >= 1" in bad.stderr
+
+
+@pytest.mark.slow
+def test_other_model_settings_never_reuse_a_checkpoint(tmp_path):
+    """--hidden or --data-seed on an existing --out start their own runs (issue: a 20-unit
+    checkpoint was resumed as a 30-unit model)."""
+    args = ["--seeds", "1", "--rnn-epochs", "2", "--deepsets-epochs", "1", "--out", str(tmp_path)]
+    assert parity.main(args + ["--hidden", "4"]) == 0
+    assert parity.main(args + ["--hidden", "5"]) == 0
+    assert parity.main(args + ["--hidden", "5", "--data-seed", "3"]) == 0
+    runs = sorted(p.name for p in (tmp_path / "runs" / "parity").glob("rnn-seed0-*.ckpt.npz"))
+    assert len(runs) == 3
+    import numpy as np
+    shapes = set()
+    for name in runs:
+        with np.load(tmp_path / "runs" / "parity" / name) as z:
+            shapes.add(z["params/cell.weight_hh"].shape)
+    assert shapes == {(4, 4), (5, 5)}
