@@ -25,9 +25,10 @@ from .report import bucket_table, plot_curves
 
 PRESETS = {
     # quick: minutes on 2 cores. paper: Appendix B sizes, longer training and more seeds.
-    "quick": dict(seeds=3, rnn_epochs=300, deepsets_epochs=300, lr=0.01, deepsets_lr=3e-3, backend="numpy"),
+    "quick": dict(seeds=3, rnn_epochs=300, deepsets_epochs=300, lr=0.01, deepsets_lr=3e-3,
+                  backend="numpy", dtype="float64"),
     "paper": dict(seeds=10, rnn_epochs=1000, deepsets_epochs=2000, lr=0.01, deepsets_lr=3e-3,
-                  backend="numpy"),
+                  backend="numpy", dtype="float64"),
 }
 
 OPTIONS = RunOptions(checkpoint_every=50)
@@ -43,6 +44,8 @@ def _own_arguments(p, shown):
     p.add_argument("--deepsets-lr", type=float, default=None,
                    help=f"Adam learning rate, DeepSets ({shown('deepsets_lr')})")
     p.add_argument("--batch-size", type=int, default=32, help="minibatch size (default 32)")
+    p.add_argument("--dtype", choices=("float32", "float64"), default=None,
+                   help=f"training precision ({shown('dtype')})")
     p.add_argument("--data-seed", type=int, default=0, help="seed of the data sets (default 0)")
 
 
@@ -58,18 +61,18 @@ def run(args, log=print):
     runs = {"RNN": {}, "DeepSets": {}}
     # The model and data a checkpoint was made with are part of its name (the TrainConfig inside
     # it is compared on resume): other settings start their own runs, never reuse these.
-    tag = digest({"cell": args.cell, "hidden": args.hidden, "data_seed": args.data_seed,
-                  "backend": args.backend})
+    shared = {"data_seed": args.data_seed, "backend": args.backend}   # the rest is in TrainConfig
+    rnn_tag, ds_tag = digest(dict(shared, cell=args.cell, hidden=args.hidden)), digest(shared)
     for seed in range(args.seeds):
         rnn = RecurrentSetModel(1, args.hidden, 1, cell=args.cell, backend=args.backend)
         cfg = TrainConfig(epochs=args.rnn_epochs, batch_size=args.batch_size, lr=args.lr, seed=seed,
-                          eval_every=5)
-        runs["RNN"][seed] = train(rnn, data, cfg, f"{args.out}/runs/parity", f"{args.cell}-seed{seed}-{tag}",
+                          eval_every=5, dtype=args.dtype)
+        runs["RNN"][seed] = train(rnn, data, cfg, f"{args.out}/runs/parity", f"{args.cell}-seed{seed}-{rnn_tag}",
                                   OPTIONS, log)
-        ds = DeepSets(1, [1, 100, 100], (100,), 1, activation="relu")
+        ds = DeepSets(1, [1, 100, 100], (100,), 1, activation="relu", backend=args.backend)
         cfg = TrainConfig(epochs=args.deepsets_epochs, batch_size=args.batch_size, lr=args.deepsets_lr,
-                          seed=seed, eval_every=5)
-        runs["DeepSets"][seed] = train(ds, data, cfg, f"{args.out}/runs/parity", f"deepsets-seed{seed}-{digest({'data_seed': args.data_seed})}",
+                          seed=seed, eval_every=5, dtype=args.dtype)
+        runs["DeepSets"][seed] = train(ds, data, cfg, f"{args.out}/runs/parity", f"deepsets-seed{seed}-{ds_tag}",
                                        OPTIONS, log)
     exact = (parity_rnn(test.x, test.lengths) == test.y)
     curves = {name: {seed: [r["metrics"]["test"]["groups"][g] for g in labels] for seed, r in rs.items()}
