@@ -138,7 +138,7 @@ def measure_epoch(name, factory, config, data_factory, dtype, batches=50):
     val = cast_data({"val": data_factory(rng, 2000)}, dtype)["val"]
 
     def ours():
-        state = {"params": {k: v.copy() for k, v in params.items()}, "epoch": 0,
+        state = {"params": {k: v.copy() for k, v in params.items()}, "epoch": 0, "lr_scale": 1.0,
                  "opt": optim.OPTIMIZERS[config.optimizer][0](params)}
         train_epoch(model, split, config, state, np.random.default_rng(2))
         evaluate(model, state["params"], val, config)
