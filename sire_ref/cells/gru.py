@@ -64,11 +64,8 @@ def _step_backward(params, cache, ds_next):
     return grads, ds, dx_t
 
 
-CELL = recurrence.Cell(name="gru", gates=3, step=_step, step_backward=_step_backward)
-
 # This module is the cell's one public face: the whole Cell interface as module attributes.
-name, gates, init_params, check_params = CELL.name, CELL.gates, CELL.init_params, CELL.check_params
-step, step_backward, forward, backward = CELL.step, CELL.step_backward, CELL.forward, CELL.backward
-unchecked_step, unchecked_step_backward = CELL.unchecked_step, CELL.unchecked_step_backward
-unchecked_forward, unchecked_backward = CELL.unchecked_forward, CELL.unchecked_backward
-unchecked_backward_rows = CELL.unchecked_backward_rows
+CELL = recurrence.Cell(name="gru", gates=3, step=_step, step_backward=_step_backward)
+name, gates, init_params, check_params, step, step_backward, forward, backward = CELL.interface()
+(unchecked_step, unchecked_step_backward, unchecked_forward, unchecked_backward,
+ unchecked_backward_rows) = CELL.unchecked_interface()

@@ -45,6 +45,17 @@ class Cell:
         self.name, self.gates = name, gates
         self._step, self._step_backward = step, step_backward
 
+    def interface(self):
+        """(name, gates, init_params, check_params, step, step_backward, forward, backward)."""
+        return (self.name, self.gates, self.init_params, self.check_params, self.step,
+                self.step_backward, self.forward, self.backward)
+
+    def unchecked_interface(self):
+        """(unchecked_step, unchecked_step_backward, unchecked_forward, unchecked_backward,
+        unchecked_backward_rows): the twins for callers that checked their inputs once."""
+        return (self.unchecked_step, self.unchecked_step_backward, self.unchecked_forward,
+                self.unchecked_backward, self.unchecked_backward_rows)
+
     def _kernel(self):
         """The numba twin of this cell, imported on first use (numba is slow to load)."""
         from ..kernels import kernel_for
