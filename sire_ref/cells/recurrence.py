@@ -35,6 +35,11 @@ from ..validate import (check_array, check_float_dtype, check_inputs, check_leng
                         check_positive_int, check_rng)
 
 WEIGHT_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+# backend="auto" runs the reference above this many state elements B T H: at (B, T, H) =
+# (64, 1000, 256), 16.4M, the saved activations make the kernels memory-bound and the
+# reference was as fast or faster (`python -m sire_ref.bench`: GRU float64 0.95x, RNN float32
+# 0.98x); at (64, 784, 128), 6.4M, and below, the kernels won by 1.2x-3x.
+AUTO_REFERENCE_ABOVE = 10_000_000
 PARAM_KEYS = WEIGHT_KEYS + ("s0",)
 
 
@@ -154,6 +159,8 @@ class Cell:
         H, dtype = params["s0"].shape[0], params["s0"].dtype
         xp = array_module(params["s0"])
         s = xp.broadcast_to(params["s0"], (B, H)) if initial is None else initial
+        if backend == "auto" and B * T * H > AUTO_REFERENCE_ABOVE:
+            backend = None                  # measured: the kernel no longer wins there (see below)
         if resolve(backend, x, *params.values()) == "numba":
             states, kernel_cache = self._kernel().forward(params, x, lengths, np.ascontiguousarray(s))
             return states, {"cell": self.name, "kind": "forward", "backend": "numba", "x": x,

@@ -140,3 +140,14 @@ def test_an_empty_batch_gives_empty_states_and_zero_gradients(cell, backend):
     grads, dx = cell.backward(params, cache, np.zeros((0, 6, 4)))
     assert states.shape == (0, 6, 4) and dx.shape == (0, 6, 3)
     assert all(not np.any(g) for g in grads.values())
+
+
+def test_auto_takes_the_reference_above_the_measured_size(cell, monkeypatch):
+    """backend="auto": the kernels below AUTO_REFERENCE_ABOVE state elements, the reference above."""
+    from sire_ref.cells import recurrence
+    params, x, lengths, _ = random_problem(cell, np.random.default_rng(3), batch=3, seq_len=4)
+    _, cache = cell.forward(params, x, lengths, backend="auto")
+    assert cache["backend"] == "numba"
+    monkeypatch.setattr(recurrence, "AUTO_REFERENCE_ABOVE", 3 * 4 * params["s0"].size - 1)
+    _, cache = cell.forward(params, x, lengths, backend="auto")
+    assert cache["backend"] == "reference"
