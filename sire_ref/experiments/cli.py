@@ -8,6 +8,7 @@ value that comes from the preset ("quick: 3, paper: 10"). Options left unset tak
 chosen preset's value; the names in `positive` must be >= 1.
 """
 import argparse
+import math
 
 BACKENDS = ("numpy", "numba", "auto")
 
@@ -35,4 +36,10 @@ def parse_args(module, doc, presets, argv, add_arguments=None, positive=()):
     for key in ("seeds",) + tuple(positive):
         if getattr(args, key) is not None and getattr(args, key) < 1:
             parser.error(f"--{key.replace('_', '-')} must be >= 1, got {getattr(args, key)}")
+    for key in ("lr", "deepsets_lr"):
+        value = getattr(args, key, None)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            parser.error(f"--{key.replace('_', '-')} must be a finite number > 0, got {value}")
+    if not args.out.strip():
+        parser.error("--out must name a folder (an empty value would write into the file system root)")
     return args

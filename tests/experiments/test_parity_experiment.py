@@ -61,3 +61,13 @@ def test_other_model_settings_never_reuse_a_checkpoint(tmp_path):
         with np.load(tmp_path / "runs" / "parity" / name) as z:
             shapes.add(z["params/cell.weight_hh"].shape)
     assert shapes == {(4, 4), (5, 5)}
+
+
+@pytest.mark.parametrize("bad, message", [(["--out", ""], "--out must name a folder"),
+                                          (["--lr", "nan"], "--lr must be a finite number > 0"),
+                                          (["--deepsets-lr", "inf"], "--deepsets-lr must be a finite number > 0"),
+                                          (["--lr", "0"], "--lr must be a finite number > 0")])
+def test_bad_output_folder_and_learning_rates_are_refused(bad, message, capsys):
+    with pytest.raises(SystemExit) as stop:
+        parity.parse_args(bad)
+    assert stop.value.code == 2 and message in capsys.readouterr().err
