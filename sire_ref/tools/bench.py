@@ -166,6 +166,12 @@ def main(argv=None):
         p.error(f"--configs entries must be four positive ints I,H,B,T, got {args.configs}")
     start = time.perf_counter()
     if args.experiments:
+        try:
+            import torch  # noqa: F401  (the PyTorch side of every row)
+        except ImportError:
+            print("error: --experiments compares against PyTorch, which is not installed: "
+                  "pip install torch (the CPU build is enough)", file=sys.stderr)
+            return 2
         from .bench_experiments import run as run_experiments
         result = {"experiments": [run_experiments(args.threads, args.quick, d)
                                   for d in (args.dtypes or ["float32"])]}

@@ -33,3 +33,9 @@ def test_flop_count_and_bad_arguments():
     for bad in (["--threads", "0"], ["--configs", "1,2,3"], ["--configs", "a,b,c,d"]):
         with pytest.raises(SystemExit):
             bench.main(bad)
+
+
+def test_experiment_bench_without_torch_says_what_to_install(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    assert bench.main(["--experiments"]) == 2
+    assert "pip install torch" in capsys.readouterr().err
