@@ -48,6 +48,7 @@ class Regularized(NamedTuple):
 
 
 FAST_BACKENDS = ("numba", "auto", "cupy")
+FIRST_WEIGHT = {"cell": "weight_ih", "phi": "0.weight"}     # the weight an Embedding folds into
 
 
 class _Encoded:
@@ -69,7 +70,7 @@ class _Encoded:
         weight and the raw tokens on the fast path, else the layer's own params and enc(x)."""
         layer = take(name, params)
         if self.fold_embedding:
-            key = "weight_ih" if name == "cell" else "0.weight"
+            key = FIRST_WEIGHT[name]
             return dict(layer, **{key: self.encoder.fold(params, layer[key])}), x, None
         e, c_enc = self._encode(params, x)
         return layer, e, c_enc
@@ -77,7 +78,7 @@ class _Encoded:
     def _first_layer_backward(self, params, name, g_layer, de, c_enc, grads):
         """Add a first layer's gradients (unfolding them on the fast path) and the encoder's."""
         if self.fold_embedding:
-            key = "weight_ih" if name == "cell" else "0.weight"
+            key = FIRST_WEIGHT[name]
             g_layer[key], g_enc = self.encoder.unfold(params, params[f"{name}.{key}"], g_layer[key])
             for k, g in g_enc.items():
                 grads[k] += g
@@ -140,12 +141,17 @@ class RecurrentSetModel(_Encoded):
     def regularizer(self, params, x, lengths, rng, kind="sire", n_samples=32, estimator="subset",
                     forward_cache=None):
         """Regularized(value, grads, dstates) of R_SIRE (Eq. 4.4) or R_SUB (Eq. 4.1) on the cell's
-        states of encoded x. forward_cache: this batch's `forward` cache; on the fast path a
-        "prefix" SIRE then reads its states from it and returns dstates for `backward`."""
+        states of encoded x. forward_cache: this batch's `forward` cache, whose encoded inputs
+        (or folded weight) are reused; on the fast path a "prefix" SIRE also reads its states
+        from it and returns dstates for `backward`."""
         lengths = check_lengths(lengths, x.shape[0], x.shape[1])
         if kind not in ("sire", "sub"):
             raise ValueError(f"kind must be 'sire' or 'sub', got {kind!r}")
-        cell_params, e, c_enc = self._first_layer(params, "cell", x)
+        if forward_cache is None:
+            cell_params, e, c_enc = self._first_layer(params, "cell", x)
+        else:
+            c_enc, cell_params, e = forward_cache[0], forward_cache[5], forward_cache[6]
+        dstates = None
         need_dx = self.encoder is not None and not self.frozen and not self.fold_embedding
         if kind == "sub":
             out = sub(self.cell, cell_params, e, sample_sub(rng, lengths, n_samples), with_dx=need_dx,
@@ -154,12 +160,13 @@ class RecurrentSetModel(_Encoded):
             draw = sample_sire(rng, lengths, n_samples, estimator)
             out = sire_from_states(self.cell, cell_params, e, forward_cache[4], draw, with_dx=need_dx,
                                    backend=self.backend)
+            dstates = out.dstates
         else:
             draw = sample_sire(rng, lengths, n_samples, estimator)
             out = sire(self.cell, cell_params, e, draw, with_dx=need_dx, backend=self.backend)
         grads = self._zeros(params)
         self._first_layer_backward(params, "cell", dict(out.grads), out.dx, c_enc, grads)
-        return Regularized(out.value, grads, getattr(out, "dstates", None))
+        return Regularized(out.value, grads, dstates)
 
 
 class DeepSets(_Encoded):

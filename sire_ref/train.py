@@ -199,7 +199,7 @@ def train(model, data, config, out_dir=None, name="run", options=None, log=print
     with blas_threads(options.threads):
         state, rng = _start_or_resume(model, data, config, out_dir, name, log)
         _run_epochs(model, data, config, options, state, rng, out_dir, name, log, on_epoch_end)
-    return _finish(model, data, config, state, out_dir, name)
+        return _finish(model, data, config, state, out_dir, name)      # evaluation pinned too
 
 
 def _check_data(data):

@@ -68,6 +68,10 @@ class RunSpec:
     estimator: str = "subset"
     eval_every: int = 1
 
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+
     @property
     def name(self):
         return (f"{self.task}-n{self.length}-seed{self.seed}-{self.method}-lam{self.lam:g}-"

@@ -50,7 +50,7 @@ def experiment_configs(quick=False):
     return configs
 
 
-def _draw_for(model, config, rng, lengths):
+def _draw_for(config, rng, lengths):
     from ..samples import sample_sire, sample_sub
     if config.reg == "sire":
         return sample_sire(rng, lengths, config.reg_samples, config.estimator)
@@ -83,7 +83,7 @@ def torch_step(model, params, split, config):
     rng = np.random.default_rng(1)
 
     def step():
-        draw = _draw_for(model, config, rng, split.lengths)
+        draw = _draw_for(config, rng, split.lengths)
         opt.zero_grad(set_to_none=True)
         loss = torch_twins.objective(module, x, split.lengths, y, config, draw)
         loss.backward()
@@ -153,7 +153,7 @@ def measure_epoch(name, factory, config, data_factory, dtype, batches=50):
             L = split.lengths[idx]
             opt.zero_grad(set_to_none=True)
             torch_twins.objective(module, x[idx], L, y[idx], config,
-                                  _draw_for(model, config, step_rng, L)).backward()
+                                  _draw_for(config, step_rng, L)).backward()
             opt.step()
         with torch.no_grad():
             module(torch.as_tensor(val.x), val.lengths)

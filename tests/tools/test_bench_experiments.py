@@ -21,7 +21,7 @@ def test_torch_twin_computes_our_objective_and_gradients(name, factory, config, 
     idx = np.arange(config.batch_size)
     value, grads = _batch_loss(model, params, split, idx, config, np.random.default_rng(9))
     module = torch_twins.twin(model, params)
-    draw = bench_experiments._draw_for(model, config, np.random.default_rng(9), split.lengths)
+    draw = bench_experiments._draw_for(config, np.random.default_rng(9), split.lengths)
     loss = torch_twins.objective(module, torch.as_tensor(split.x), split.lengths, torch.as_tensor(split.y),
                                  config, draw)
     loss.backward()
