@@ -102,7 +102,7 @@ def check_generic_cells(report, seed=2):
         params = cell.init_params(2, 4, rng)
         params["s0"] = rng.uniform(-0.5, 0.5, size=4)
         x, L = _data(rng, [4, 3], 2)
-        value = sire(cell, params, x, enumerate_sire(L)).value
+        value = sire(cell, params, x, enumerate_sire(L), L).value
         _, perm, _, _ = _worst(cell_update(cell, params), params["s0"], x, L)
         check(value > 1e-6 and perm > 1e-3, f"(c) generic {name}: R_SIRE {value}, permutation gap {perm}")
         report(f"(c) random {name}: exhaustive R_SIRE = {value:.3e} > 0 and the largest permutation "

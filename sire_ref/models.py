@@ -20,7 +20,9 @@ folding the prefixes again.
 
 forward(params, x, lengths, train=False, rng=None) -> (y (B, out), cache)
 backward(params, cache, dy, dstates=None) -> grads (keys of params); dstates: an extra
-    gradient on the forward's cell states (B, T, H), from `regularizer`
+    gradient on the forward's cell states (B, T, H), from `regularizer`. forward keeps copies
+    of params and x, and backward refuses any other shape, dtype or value (other params, or
+    arrays changed in place in between): the gradient would silently belong to neither.
 regularizer(params, x, lengths, rng, kind, n_samples, estimator, forward_cache=None)
     -> Regularized(value, grads, dstates)   (recurrent only; dstates is None unless the
     fast path read the forward_cache's states)
@@ -36,7 +38,32 @@ from .nn.encoders import MLP, Embedding
 from .nn.params import add_into, prefixed, take
 from .regularizers import sire, sire_from_states, sub
 from .samples import sample_sire, sample_sub
-from .validate import check_lengths
+from .validate import check_lengths, check_unchanged, snapshot
+
+
+class RecurrentCache(NamedTuple):
+    """RecurrentSetModel.forward's cache: encoder, cell, dropout and head caches, the cell's states
+    (B, T, H), the cell's params as the inputs see them (folded on the fast path), the inputs
+    the cell read, and made_from: (copies of params and x, the caller's x) for backward's check."""
+    enc: object
+    cell: object
+    drop: object
+    head: object
+    states: object
+    cell_params: dict
+    inputs: object
+    made_from: tuple
+
+
+class DeepSetsCache(NamedTuple):
+    """DeepSets.forward's cache: encoder, phi and rho caches, the length mask, phi's params as
+    the inputs see them, and made_from like RecurrentCache's."""
+    enc: object
+    phi: object
+    rho: object
+    mask: object
+    phi_params: dict
+    made_from: tuple
 
 
 class Regularized(NamedTuple):
@@ -97,6 +124,15 @@ class _Encoded:
             for k, g in self.encoder.backward(params, cache, de).items():
                 grads[k] += g
 
+    @staticmethod
+    def _remember(params, x):
+        """What backward checks: copies of params and x (O(params + x)), and x itself."""
+        return snapshot(dict(params, x=x)), x
+
+    def _check_made_from(self, params, made_from):
+        taken, x = made_from
+        check_unchanged(taken, dict(params, x=x), f"{type(self).__name__}.backward")
+
     def _zeros(self, params):
         xp = array_module(*params.values())
         return {k: xp.zeros_like(v) for k, v in params.items()}
@@ -122,13 +158,22 @@ class RecurrentSetModel(_Encoded):
 
     def forward(self, params, x, lengths=None, train=False, rng=None):
         cell_params, e, c_enc = self._first_layer(params, "cell", x)
-        states, c_cell = self.cell.forward(cell_params, e, lengths, backend=self.backend)
+        lengths = self.cell.check_forward_args(cell_params, e, lengths)
+        states, c_cell = self.cell.unchecked_forward(cell_params, e, lengths, backend=self.backend)
         s, c_drop = dropout.forward(states[:, -1], self.state_dropout, rng, train)
         y, c_head = mlp.forward(take("head", params), s, self.head_activation)
-        return self.offset + self.scale * y, (c_enc, c_cell, c_drop, c_head, states, cell_params, e)
+        return self.offset + self.scale * y, RecurrentCache(c_enc, c_cell, c_drop, c_head, states,
+                                                            cell_params, e, self._remember(params, x))
 
     def backward(self, params, cache, dy, dstates=None):
-        c_enc, c_cell, c_drop, c_head, states, cell_params, _ = cache
+        """Gradients of dy (N, out) on the outputs (plus dstates (B, T, H) on the cell's states)
+        for every param. params and x must be those of the forward (checked, see
+        validate.check_unchanged)."""
+        if not isinstance(cache, RecurrentCache):
+            raise TypeError(f"cache must be the cache RecurrentSetModel.forward returned, got "
+                            f"{type(cache).__name__}")
+        self._check_made_from(params, cache.made_from)
+        c_enc, c_cell, c_drop, c_head, states, cell_params = cache[:6]
         grads = self._zeros(params)
         g_head, ds = mlp.backward(take("head", params), c_head, self.scale * dy)
         add_into(grads, "head", g_head)
@@ -150,20 +195,20 @@ class RecurrentSetModel(_Encoded):
         if forward_cache is None:
             cell_params, e, c_enc = self._first_layer(params, "cell", x)
         else:
-            c_enc, cell_params, e = forward_cache[0], forward_cache[5], forward_cache[6]
+            c_enc, cell_params, e = forward_cache.enc, forward_cache.cell_params, forward_cache.inputs
         dstates = None
         need_dx = self.encoder is not None and not self.frozen and not self.fold_embedding
         if kind == "sub":
-            out = sub(self.cell, cell_params, e, sample_sub(rng, lengths, n_samples), with_dx=need_dx,
+            out = sub(self.cell, cell_params, e, sample_sub(rng, lengths, n_samples), lengths, need_dx,
                       backend=self.backend)
         elif estimator == "prefix" and forward_cache is not None and self.backend in FAST_BACKENDS:
             draw = sample_sire(rng, lengths, n_samples, estimator)
-            out = sire_from_states(self.cell, cell_params, e, forward_cache[4], draw, with_dx=need_dx,
+            out = sire_from_states(self.cell, cell_params, e, forward_cache.states, draw, lengths, need_dx,
                                    backend=self.backend)
             dstates = out.dstates
         else:
             draw = sample_sire(rng, lengths, n_samples, estimator)
-            out = sire(self.cell, cell_params, e, draw, with_dx=need_dx, backend=self.backend)
+            out = sire(self.cell, cell_params, e, draw, lengths, with_dx=need_dx, backend=self.backend)
         grads = self._zeros(params)
         self._first_layer_backward(params, "cell", dict(out.grads), out.dx, c_enc, grads)
         return Regularized(out.value, grads, dstates)
@@ -192,10 +237,16 @@ class DeepSets(_Encoded):
         xp = array_module(h)
         mask = xp.asarray(np.arange(x.shape[1])[None, :, None] < lengths[:, None, None]).astype(h.dtype)
         y, c_rho = mlp.forward(take("rho", params), (h * mask).sum(axis=1), self.activation)
-        return self.offset + self.scale * y, (c_enc, c_phi, c_rho, mask, phi_params)
+        return self.offset + self.scale * y, DeepSetsCache(c_enc, c_phi, c_rho, mask, phi_params,
+                                                           self._remember(params, x))
 
     def backward(self, params, cache, dy, dstates=None):
-        c_enc, c_phi, c_rho, mask, phi_params = cache
+        """Gradients of dy (N, out) on the outputs for every param (dstates: unused, no states).
+        params and x must be those of the forward (checked)."""
+        if not isinstance(cache, DeepSetsCache):
+            raise TypeError(f"cache must be the cache DeepSets.forward returned, got {type(cache).__name__}")
+        self._check_made_from(params, cache.made_from)
+        c_enc, c_phi, c_rho, mask, phi_params = cache[:5]
         grads = self._zeros(params)
         g_rho, dpooled = mlp.backward(take("rho", params), c_rho, self.scale * dy)
         add_into(grads, "rho", g_rho)

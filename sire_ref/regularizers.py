@@ -48,13 +48,13 @@ class StatesRegularizerResult(NamedTuple):
     dstates: object
 
 
-def _setup(cell, params, x, samples, kind, with_dx):
+def _setup(cell, params, x, samples, lengths, kind, with_dx):
     cell = check_cell(cell)
     I, H, dtype = cell.check_params(params)
     check_inputs(x, "x", ("B", "T"), I, dtype)
     if with_dx and is_tokens(x):
         raise TypeError("with_dx=True needs dense x (B, T, I): integer tokens have no gradient")
-    samples = check_samples(samples, kind, x.shape[0], x.shape[1])
+    samples = check_samples(samples, kind, x.shape[0], x.shape[1], lengths)
     xp = array_module(x)
     grads = {k: xp.zeros_like(v) for k, v in params.items()}
     return cell, samples, xp, grads, (xp.zeros_like(x) if with_dx else None)
@@ -99,16 +99,17 @@ def _swap_terms(cell, params, x, s, seq, a, c, grads, dx, backend):
     return value, ds_initial[:N] + ds_initial[N:]
 
 
-def sire(cell, params, x, samples, through_state=True, with_dx=False, backend=None):
+def sire(cell, params, x, samples, lengths=None, through_state=True, with_dx=False, backend=None):
     """R_SIRE of Eq. 4.4 on the draw `samples` (from sample_sire or enumerate_sire).
 
     cell: sire_ref.cells.rnn or gru; params: its parameters; x (B, T, I) the batch the
-    draw indexes (or integer tokens (B, T), read as one-hot rows). Returns
+    draw indexes (or integer tokens (B, T), read as one-hot rows); lengths (B,): the batch's
+    lengths, which must be those the draw was made for (None: all T). Returns
     RegularizerResult(value, grads, dx): grads keyed like params, dx (B, T, I) when
     with_dx=True else None. backend: the fold's compute backend (None = the reference;
     "numba" for the kernels).
     """
-    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, "sire", with_dx)
+    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, lengths, "sire", with_dx)
     N = smp["seq"].shape[0]
     if N == 0:
         return RegularizerResult(xp.zeros((), dtype=params["s0"].dtype), grads, dx)
@@ -127,7 +128,7 @@ def sire(cell, params, x, samples, through_state=True, with_dx=False, backend=No
     return RegularizerResult(value, grads, dx)
 
 
-def sire_from_states(cell, params, x, states, samples, with_dx=False, backend=None):
+def sire_from_states(cell, params, x, states, samples, lengths=None, with_dx=False, backend=None):
     """R_SIRE of Eq. 4.4 for a "prefix" draw, reading s from the forward pass's own states.
 
     With S_n = (0, ..., t-1) the reached state f(s_0, x_0..x_{t-1}) IS states[seq_n, t-1]
@@ -137,7 +138,7 @@ def sire_from_states(cell, params, x, states, samples, with_dx=False, backend=No
     once dstates (B, T, H), the gradient on `states`, is backpropagated through that
     forward pass (the caller adds it to its own dstates before its backward).
     """
-    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, "sire", with_dx)
+    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, lengths, "sire", with_dx)
     prefix_rows = np.arange(smp["subset"].shape[1])[None, :] < smp["size"][:, None]
     if not np.array_equal(np.where(prefix_rows, smp["subset"], -1),
                           np.where(prefix_rows, np.arange(smp["subset"].shape[1])[None, :], -1)) or \
@@ -159,13 +160,13 @@ def sire_from_states(cell, params, x, states, samples, with_dx=False, backend=No
     return StatesRegularizerResult(value, grads, dx, dstates)
 
 
-def sub(cell, params, x, samples, with_dx=False, backend=None):
-    """R_SUB of Eq. 4.1 on the draw `samples` (from sample_sub).
+def sub(cell, params, x, samples, lengths=None, with_dx=False, backend=None):
+    """R_SUB of Eq. 4.1 on the draw `samples` (from sample_sub), for a batch x with `lengths`.
 
     Both orders x_S[p] and x_S[q] of every row run as one batch of 2N sequences.
     Returns RegularizerResult(value, grads, dx) like `sire`.
     """
-    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, "sub", with_dx)
+    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, lengths, "sub", with_dx)
     N = smp["seq"].shape[0]
     if N == 0:
         return RegularizerResult(xp.zeros((), dtype=params["s0"].dtype), grads, dx)

@@ -3,6 +3,9 @@
 A draw is a dict of plain int64 NumPy arrays, so anyone can recompute the same
 terms in their own framework. N samples, K = the largest subset size drawn; rows
 are padded with -1 past their own `size`. Positions are 0-based time indices.
+Every draw carries the lengths it was made for:
+    lengths (B,)  the batch's sequence lengths; the regularizers refuse a call whose
+                  lengths differ (a draw for other lengths would read padding).
 
 SIRE draw (`sample_sire`), one term || f(s, x_a, x_c) - f(s, x_c, x_a) ||^2 per row:
     seq (N,)      which sequence b of the batch
@@ -27,19 +30,9 @@ import warnings
 
 import numpy as np
 
-from .validate import check_positive_int, check_rng
+from .validate import check_lengths, check_positive_int, check_rng
 
 ESTIMATORS = ("subset", "prefix")
-
-
-def _check_lengths(lengths):
-    host = np.asarray(lengths)
-    if host.ndim != 1 or host.dtype == np.bool_ or not np.issubdtype(host.dtype, np.integer):
-        raise TypeError(f"lengths must be a 1-D integer array, got dtype {host.dtype} and shape "
-                        f"{host.shape}")
-    if host.size and host.min() < 0:
-        raise ValueError(f"lengths must be >= 0, got min {host.min()}")
-    return host.astype(np.int64)
 
 
 def _eligible(rng, lengths, n_samples, what):
@@ -84,7 +77,7 @@ def sample_sire(rng, lengths, n_samples, estimator="subset"):
     estimator: "subset" or "prefix" (module docstring). Returns the dict described there.
     """
     check_rng(rng)
-    lengths = _check_lengths(lengths)
+    lengths = check_lengths(lengths)
     n_samples = check_positive_int(n_samples, "n_samples")
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
@@ -97,7 +90,7 @@ def sample_sire(rng, lengths, n_samples, estimator="subset"):
         order = np.broadcast_to(np.arange(int(L.max(initial=0))), (seq.size, int(L.max(initial=0))))
     rows = np.arange(seq.size)
     a, c = order[rows, size], order[rows, size + 1]
-    return {"seq": seq, "subset": _first(order, size), "size": size, "a": a, "c": c}
+    return {"seq": seq, "subset": _first(order, size), "size": size, "a": a, "c": c, "lengths": lengths}
 
 
 def sample_sub(rng, lengths, n_samples):
@@ -106,7 +99,7 @@ def sample_sub(rng, lengths, n_samples):
     Returns the dict described in the module docstring.
     """
     check_rng(rng)
-    lengths = _check_lengths(lengths)
+    lengths = check_lengths(lengths)
     n_samples = check_positive_int(n_samples, "n_samples")
     seq = _eligible(rng, lengths, n_samples, "sample_sub")
     L = lengths[seq]
@@ -115,7 +108,7 @@ def sample_sub(rng, lengths, n_samples):
     subset = np.sort(np.where(chosen < 0, np.iinfo(np.int64).max, chosen), axis=1)  # padding last
     subset[subset == np.iinfo(np.int64).max] = -1
     p, q = (_first(_random_orders(rng, size), size) for _ in range(2))
-    return {"seq": seq, "subset": subset, "size": size, "p": p, "q": q}
+    return {"seq": seq, "subset": subset, "size": size, "p": p, "q": q, "lengths": lengths}
 
 
 def enumerate_sire(lengths):
@@ -124,7 +117,7 @@ def enumerate_sire(lengths):
 
     The count grows like L! per sequence: meant for exhaustive checks on lengths up to about 6.
     """
-    lengths = _check_lengths(lengths)
+    lengths = check_lengths(lengths)
     rows = []
     for b, L in enumerate(lengths.tolist()):
         for m in range(L - 1):
@@ -137,29 +130,41 @@ def enumerate_sire(lengths):
         subset[n, :len(S)] = S
     col = lambda j: np.array([r[j] for r in rows], dtype=np.int64)  # noqa: E731
     return {"seq": col(0), "subset": subset, "size": np.array([len(r[1]) for r in rows], np.int64),
-            "a": col(2), "c": col(3)}
+            "a": col(2), "c": col(3), "lengths": lengths}
 
 
-def _check_positions(name, pos, valid, T):
-    if not np.all((pos[valid] >= 0) & (pos[valid] < T)) or not np.all(pos[~valid] == -1):
-        raise ValueError(f"samples['{name}'] must hold positions in 0..{T - 1} within each row's "
-                         f"size and -1 after it")
+def _check_positions(name, pos, valid, row_lengths):
+    """Positions lie inside their own sequence (0..L-1 of row n's sequence), -1 past `size`."""
+    inside = (pos >= 0) & (pos < row_lengths.reshape((-1,) + (1,) * (pos.ndim - 1)))
+    if not np.all(inside[valid]) or not np.all(pos[~valid] == -1):
+        raise ValueError(f"samples['{name}'] must hold positions inside each row's sequence "
+                         f"(0..lengths[seq]-1) within the row's size, and -1 after it")
 
 
-def check_samples(samples, kind, batch, seq_len):
-    """Validate a SIRE (kind="sire") or SUB (kind="sub") draw against x of shape (batch, seq_len, I)."""
+def check_samples(samples, kind, batch, seq_len, lengths=None):
+    """Validate a SIRE (kind="sire") or SUB (kind="sub") draw for x of shape (batch, seq_len, ...)
+    with these `lengths` (None: every sequence has length seq_len). The draw's own "lengths"
+    must equal them: positions beyond a sequence's length would read its padding."""
     keys = {"sire": ("seq", "subset", "size", "a", "c"), "sub": ("seq", "subset", "size", "p", "q")}[kind]
+    keys = keys + ("lengths",)
     if not isinstance(samples, dict) or set(samples) != set(keys):
         raise TypeError(f"samples must be a dict with keys {keys} (from sample_{kind}), got "
                         f"{sorted(samples) if isinstance(samples, dict) else type(samples).__name__}")
-    arr = {k: np.asarray(samples[k]) for k in keys}
+    lengths = check_lengths(lengths, batch, seq_len)
+    made_for = check_lengths(samples["lengths"], name="samples['lengths']")
+    if not np.array_equal(made_for, lengths):
+        raise ValueError(f"samples were drawn for lengths {made_for.tolist()[:8]} but this call has "
+                         f"lengths {lengths.tolist()[:8]} (lengths=None means all {seq_len}); "
+                         f"draw again with sample_{kind}(rng, lengths, ...) or pass the lengths the "
+                         f"draw was made for")
+    arr = {k: np.asarray(samples[k]) for k in keys if k != "lengths"}
     for k, v in arr.items():
         if not np.issubdtype(v.dtype, np.integer):
             raise TypeError(f"samples['{k}'] must be an integer array, got {v.dtype}")
         arr[k] = v.astype(np.int64, copy=False)        # the folds index and mask with int64
     N = arr["seq"].shape[0]
     K = arr["subset"].shape[1] if arr["subset"].ndim == 2 else -1
-    for k in keys:
+    for k in arr:
         want = (N, K) if k in ("subset", "p", "q") else (N,)
         if arr[k].shape != want:
             raise ValueError(f"samples['{k}'] must have shape {want}, got {arr[k].shape}")
@@ -169,11 +174,12 @@ def check_samples(samples, kind, batch, seq_len):
     if N and (arr["size"].min() < low or arr["size"].max() > K):
         raise ValueError(f"samples['size'] must lie in {low}..{K} (the subset width)")
     valid = np.arange(K)[None, :] < arr["size"][:, None]
-    _check_positions("subset", arr["subset"], valid, seq_len)
+    row_lengths = lengths[arr["seq"]]
+    _check_positions("subset", arr["subset"], valid, row_lengths)
     used = [np.where(valid, arr["subset"], -2 - np.arange(K))]   # padding made distinct
     if kind == "sire":
-        _check_positions("a", arr["a"], np.ones(N, bool), seq_len)
-        _check_positions("c", arr["c"], np.ones(N, bool), seq_len)
+        _check_positions("a", arr["a"], np.ones(N, bool), row_lengths)
+        _check_positions("c", arr["c"], np.ones(N, bool), row_lengths)
         used += [arr["a"][:, None], arr["c"][:, None]]
     else:
         for k in ("p", "q"):
@@ -183,4 +189,5 @@ def check_samples(samples, kind, batch, seq_len):
                 raise ValueError(f"samples['{k}'] rows must be permutations of 0..size-1, -1 after")
     if np.any(np.diff(np.sort(np.concatenate(used, axis=1), axis=1), axis=1) == 0):
         raise ValueError("samples: the positions of a row (subset, and a, c for SIRE) must be distinct")
+    arr["lengths"] = lengths
     return arr

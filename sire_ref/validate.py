@@ -11,14 +11,23 @@ import numpy as np
 from . import backend
 
 
+def _check_plain_array(a, name):
+    """A NumPy or CuPy ndarray, not a masked array: a mask would be honoured by some code paths
+    and ignored by others (the jitted kernels read the raw data), so it is refused everywhere."""
+    if isinstance(a, np.ma.MaskedArray):
+        raise TypeError(f"{name} is a numpy masked array; pass a plain array (x.filled(0)) and "
+                        f"mark padding with `lengths` instead of a mask")
+    if not backend.is_array(a):
+        raise TypeError(f"{name} must be a numpy or cupy array, got {type(a).__name__}")
+
+
 def check_array(a, name, ndim=None, shape=None, dtype=None, finite=True):
     """Check that `a` is a float32/float64 array of the given rank, shape and dtype.
 
     shape: tuple whose entries are ints or None (None = any size on that axis).
     Returns `a` unchanged.
     """
-    if not backend.is_array(a):
-        raise TypeError(f"{name} must be a numpy or cupy array, got {type(a).__name__}")
+    _check_plain_array(a, name)
     if a.dtype not in backend.FLOAT_DTYPES:
         raise TypeError(f"{name} must have dtype float32 or float64, got {a.dtype}")
     if dtype is not None and a.dtype != dtype:
@@ -46,8 +55,7 @@ def check_inputs(x, name, lead, I, dtype):
     def text(dims):
         return "(" + ", ".join(str(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"
 
-    if not backend.is_array(x):
-        raise TypeError(f"{name} must be a numpy or cupy array, got {type(x).__name__}")
+    _check_plain_array(x, name)
     if np.issubdtype(x.dtype, np.integer):
         if not fits(x.shape):
             raise ValueError(f"{name} holds integer tokens, so it must have shape {text(lead)} "
@@ -94,26 +102,69 @@ def check_rng(rng, name="rng"):
     return rng
 
 
-def check_lengths(lengths, batch, seq_len, name="lengths"):
+def _list_as_array(values, name):
+    """A list of ints as an int64 array: [] is an empty int array (numpy would say float64), and a
+    nested or ragged list is refused by name."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    try:
+        return np.asarray(values)
+    except ValueError as err:           # ragged nesting: numpy's "inhomogeneous shape"
+        raise ValueError(f"{name} must be a flat list of ints, got a ragged nested list") from err
+
+
+def check_lengths(lengths, batch=None, seq_len=None, name="lengths"):
     """Validate per-sequence lengths and return them as a host int64 array of shape (batch,).
 
     None means every sequence has the full length `seq_len`. Each length must be
     an integer in 0..seq_len; 0 is the empty sequence, whose state stays s_0.
+    batch=None accepts any 1-D size, seq_len=None any length >= 0 (the samplers, which
+    see lengths without x).
     """
     if lengths is None:
+        if batch is None or seq_len is None:
+            raise TypeError(f"{name} must be given (an integer array), got None")
         return np.full(batch, seq_len, dtype=np.int64)
+    shape = "(B,)" if batch is None else f"({batch},)"
     if backend.is_array(lengths):
+        _check_plain_array(lengths, name)
         host = backend.to_numpy(lengths)
     elif isinstance(lengths, (list, tuple)):
-        host = np.asarray(lengths)
+        host = _list_as_array(lengths, name)
     else:
-        raise TypeError(f"{name} must be an integer array or list of shape ({batch},), "
+        raise TypeError(f"{name} must be an integer array or list of shape {shape}, "
                         f"got {type(lengths).__name__}")
     if host.dtype == np.bool_ or not np.issubdtype(host.dtype, np.integer):
         raise TypeError(f"{name} must have an integer dtype, got {host.dtype}")
-    if host.shape != (batch,):
-        raise ValueError(f"{name} must have shape ({batch},) to match the batch, got {host.shape}")
-    if host.size and (host.min() < 0 or host.max() > seq_len):
-        raise ValueError(f"{name} must lie in 0..{seq_len} (the sequence length T), "
-                         f"got min {host.min()} and max {host.max()}")
+    if host.ndim != 1 or (batch is not None and host.shape != (batch,)):
+        raise ValueError(f"{name} must have shape {shape} to match the batch, got {host.shape}")
+    if host.size and (host.min() < 0 or (seq_len is not None and host.max() > seq_len)):
+        within = "be >= 0" if seq_len is None else f"lie in 0..{seq_len} (the sequence length T)"
+        raise ValueError(f"{name} must {within}, got min {host.min()} and max {host.max()}")
     return host.astype(np.int64)
+
+
+def snapshot(arrays):
+    """Copies of a dict of arrays, taken by a forward pass for `check_unchanged` in its backward."""
+    return {k: v.copy() for k, v in arrays.items()}
+
+
+def check_unchanged(taken, arrays, caller):
+    """Refuse a backward whose params or inputs are not, value for value, those of its forward.
+
+    taken: `snapshot` of the forward's arrays; arrays: what the backward sees now (the params
+    passed to it, and the x its cache refers to, which may have been changed in place). A
+    mismatch would silently give the gradient at other values than the forward's."""
+    if set(arrays) != set(taken):
+        raise ValueError(f"{caller}: got arrays {sorted(arrays)} but its forward pass was made from "
+                         f"{sorted(taken)}")
+    for k, a in arrays.items():
+        was = taken[k]
+        if a.shape != was.shape or a.dtype != was.dtype:
+            raise ValueError(f"{caller}: {k} has shape {tuple(a.shape)} and dtype {a.dtype}, but the "
+                             f"forward pass was made with shape {tuple(was.shape)} and dtype {was.dtype}; "
+                             f"pass the params of that forward pass, or run forward again")
+        if not bool(backend.array_module(a).array_equal(a, was)):
+            raise ValueError(f"{caller}: {k} differs from the values the forward pass was made with "
+                             f"(other params, or an array changed in place after forward); the "
+                             f"gradient would be wrong, so run forward again with the current values")

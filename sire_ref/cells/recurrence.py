@@ -32,7 +32,7 @@ import numpy as np
 from ..backend import array_module, resolve
 from ..nn.inputs import is_tokens
 from ..validate import (check_array, check_float_dtype, check_inputs, check_lengths,
-                        check_positive_int, check_rng)
+                        check_positive_int, check_rng, check_unchanged, snapshot)
 
 WEIGHT_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 # backend="auto" runs the reference above this many state elements B T H: at (B, T, H) =
@@ -51,9 +51,10 @@ class Cell:
         self._step, self._step_backward = step, step_backward
 
     def interface(self):
-        """(name, gates, init_params, check_params, step, step_backward, forward, backward)."""
-        return (self.name, self.gates, self.init_params, self.check_params, self.step,
-                self.step_backward, self.forward, self.backward)
+        """(name, gates, init_params, check_params, check_forward_args, step, step_backward,
+        forward, backward)."""
+        return (self.name, self.gates, self.init_params, self.check_params, self.check_forward_args,
+                self.step, self.step_backward, self.forward, self.backward)
 
     def unchecked_interface(self):
         """(unchecked_step, unchecked_step_backward, unchecked_forward, unchecked_backward,
@@ -144,10 +145,17 @@ class Cell:
         backend: None (the reference on x's array module), "numpy", "cupy", or "numba"
         (jitted CPU kernels, equal to the reference to round-off); backward follows the cache.
         """
+        lengths = self.check_forward_args(params, x, lengths)
+        states, cache = self.unchecked_forward(params, x, lengths, backend)
+        cache["made_from"] = snapshot(dict(params, x=x))    # backward refuses other values
+        return states, cache
+
+    def check_forward_args(self, params, x, lengths):
+        """`forward`'s input checks alone; returns lengths as a host int64 array (B,). For callers
+        (the models) that run `unchecked_forward` and guard their own backward."""
         I, H, dtype = self.check_params(params)
         check_inputs(x, "x", ("B", "T"), I, dtype)
-        lengths = check_lengths(lengths, x.shape[0], x.shape[1])
-        return self.unchecked_forward(params, x, lengths, backend)
+        return check_lengths(lengths, x.shape[0], x.shape[1])
 
     def unchecked_forward(self, params, x, lengths, backend=None, initial=None):
         """`forward` without input checks: lengths must already be a host int array (B,).
@@ -180,9 +188,14 @@ class Cell:
     def backward(self, params, cache, dstates):
         """Backpropagate dL/dstates (B, T, H) through `forward` -> (grads like params, dx).
 
-        dx (B, T, I) for dense inputs, None for tokens."""
+        dx (B, T, I) for dense inputs, None for tokens. params must be, value for value, those
+        `forward` was called with, and x unchanged since: forward keeps copies (O(params + x)
+        memory, a comparison per backward) and any difference in shape, dtype or value is
+        refused. The unchecked twins trust their caller and detect nothing."""
         _, H, dtype = self.check_params(params)
         self._check_cache(cache, "forward")
+        if "made_from" in cache:                # from the checked forward (unchecked: trusted)
+            check_unchanged(cache["made_from"], dict(params, x=cache["x"]), f"{self.name}.backward")
         B, T = cache["x"].shape[:2]
         check_array(dstates, "dstates", shape=(B, T, H), dtype=dtype)
         return self.unchecked_backward(params, cache, dstates)

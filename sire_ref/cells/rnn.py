@@ -41,6 +41,7 @@ def _step_backward(params, cache, ds_next):
 
 # This module is the cell's one public face: the whole Cell interface as module attributes.
 CELL = recurrence.Cell(name="rnn", gates=1, step=_step, step_backward=_step_backward)
-name, gates, init_params, check_params, step, step_backward, forward, backward = CELL.interface()
+(name, gates, init_params, check_params, check_forward_args, step, step_backward, forward,
+ backward) = CELL.interface()
 (unchecked_step, unchecked_step_backward, unchecked_forward, unchecked_backward,
  unchecked_backward_rows) = CELL.unchecked_interface()

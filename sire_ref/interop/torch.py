@@ -138,7 +138,7 @@ def oracle(params, x, lengths=None, dstates=None):
     return states.detach().numpy(), grads, dx
 
 
-def regularizer_oracle(kind, params, x, samples, through_state=True):
+def regularizer_oracle(kind, params, x, samples, lengths=None, through_state=True):
     """PyTorch autograd's value and gradients of R_SIRE (kind="sire") or R_SUB (kind="sub").
 
     Deliberately naive and independent of sire_ref.regularizers: row by row, one
@@ -150,7 +150,7 @@ def regularizer_oracle(kind, params, x, samples, through_state=True):
 
     cell_kind = _kind_of(params)
     get_cell(cell_kind).check_params(params)
-    smp = check_samples(samples, kind, x.shape[0], x.shape[1])
+    smp = check_samples(samples, kind, x.shape[0], x.shape[1], lengths)
     module = params_to_torch(params, cell=True)
     xt = torch.tensor(backend.to_numpy(x), requires_grad=True)
     s0 = torch.tensor(backend.to_numpy(params["s0"]), requires_grad=True)

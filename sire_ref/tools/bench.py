@@ -94,7 +94,7 @@ def timed_functions(cell, params, x, dstates, backends):
     B, T = x.shape[:2]
     draw = sample_sire(np.random.default_rng(1), np.full(B, T), B)
     for be in ("numpy", "numba"):
-        fns[f"sire-{be}"] = lambda be=be: sire(cell_mod, params, x, draw, backend=be)
+        fns[f"sire-{be}"] = lambda be=be: sire(cell_mod, params, x, draw, draw["lengths"], backend=be)
     return fns
 
 

@@ -33,7 +33,7 @@ def compare(cell_name, I, H, B, T, dtype):
     for p, xx, d in (host, dev):
         states, cache = cell.forward(p, xx, lengths)
         grads, dx = cell.backward(p, cache, d)
-        value, r_grads, _ = sire(cell, p, xx, draw)
+        value, r_grads, _ = sire(cell, p, xx, draw, lengths)
         results.append({"states": states, "dx": dx, "sire": value, **grads,
                         **{f"sire.{k}": v for k, v in r_grads.items()}})
     errors = {k: relative_error(backend.to_numpy(results[1][k]), backend.to_numpy(results[0][k]))

@@ -181,3 +181,81 @@ def test_init_params_bad_arguments(cell, kwargs, err, match):
     args.update(kwargs)
     with pytest.raises(err, match=match):
         cell.init_params(**args)
+
+
+# Issue 11.7: backward refuses params or inputs other than its forward's (it used to trust them).
+@pytest.mark.parametrize("backend", [None, "numba"])
+@pytest.mark.parametrize("change", ["other_params", "params_in_place", "x_in_place"])
+def test_backward_refuses_values_other_than_the_forwards(case, backend, change):
+    cell, params, x, lengths, dstates = case
+    _, cache = cell.forward(params, x, lengths, backend=backend)
+    if change == "other_params":
+        params = {k: v + 0.1 for k, v in params.items()}
+        name = "bias_hh"        # the first key whose values differ is named; any key will do
+    elif change == "params_in_place":
+        params["weight_hh"][0, 0] += 1e-9
+        name = "weight_hh"
+    else:
+        x[1, 2, 0] += 1e-9
+        name = "x"
+    with pytest.raises(ValueError, match=rf"{cell.name}.backward: \w+ differs from the values"):
+        cell.backward(params, cache, dstates)
+    if change != "other_params":
+        with pytest.raises(ValueError, match=rf"{name} differs"):
+            cell.backward(params, cache, dstates)
+
+
+@pytest.mark.parametrize("backend", [None, "numba"])
+def test_backward_refuses_params_of_another_size(case, backend):
+    cell, params, x, lengths, dstates = case
+    _, cache = cell.forward(params, x, lengths, backend=backend)
+    wider = cell.init_params(params["weight_ih"].shape[1], 5, np.random.default_rng(1))
+    with pytest.raises(ValueError, match=r"weight_ih has shape \(\d+, 2\) .* made with shape"):
+        cell.backward(wider, cache, dstates)
+
+
+@pytest.mark.parametrize("backend", [None, "numba"])
+@pytest.mark.parametrize("kind", ["recurrent", "deepsets"])
+def test_model_backward_refuses_changed_params(backend, kind):
+    from sire_ref.models import DeepSets, RecurrentSetModel
+    model = (RecurrentSetModel(2, 3, 1, cell="gru", backend=backend) if kind == "recurrent"
+             else DeepSets(2, [2, 4], (3,), 1, backend=backend))
+    rng = np.random.default_rng(0)
+    params = model.init(rng)
+    x = rng.normal(size=(3, 4, 2))
+    y, cache = model.forward(params, x, [4, 1, 3])
+    model.backward(params, cache, np.ones_like(y))                  # unchanged: accepted
+    last = sorted(params)[-1]
+    kept = params[last].copy()
+    params[last] += 1.0
+    with pytest.raises(ValueError, match=rf"{type(model).__name__}.backward: {last} differs"):
+        model.backward(params, cache, np.ones_like(y))
+    params[last] = kept
+    x[0, 0, 0] += 1.0
+    with pytest.raises(ValueError, match="backward: x differs"):
+        model.backward(params, cache, np.ones_like(y))
+
+
+# Issue 11.9: empty, ragged and masked inputs.
+@pytest.mark.parametrize("backend", [None, "numba"])
+def test_empty_batch_takes_an_empty_lengths_list(case, backend):
+    cell, params, x, _, _ = case
+    states, cache = cell.forward(params, x[:0], [], backend=backend)
+    grads, dx = cell.backward(params, cache, states)
+    assert states.shape == (0, 4, 3) and dx.shape == (0, 4, 2)
+    assert all(np.all(g == 0) for g in grads.values())
+
+
+def test_ragged_lengths_are_named(case):
+    cell, params, x, _, _ = case
+    with pytest.raises(ValueError, match="lengths must be a flat list of ints, got a ragged nested list"):
+        cell.forward(params, x, [[1, 2], [3]])
+
+
+@pytest.mark.parametrize("backend", [None, "numba"])
+def test_masked_arrays_are_refused_on_every_backend(case, backend):
+    cell, params, x, lengths, _ = case
+    with pytest.raises(TypeError, match="x is a numpy masked array"):
+        cell.forward(params, np.ma.masked_array(x, mask=x > 0), lengths, backend=backend)
+    with pytest.raises(TypeError, match="lengths is a numpy masked array"):
+        cell.forward(params, x, np.ma.masked_array(lengths), backend=backend)

@@ -46,7 +46,7 @@ def test_numba_through_the_model_and_the_regularizer(cell):
     from sire_ref.nn.params import take
     p = take("cell", params)
     draw = sample_sire(rng, lengths, 20)
-    (v1, r1, _), (v2, r2, _) = sire(cell, p, x, draw), sire(cell, p, x, draw, backend="numba")
+    (v1, r1, _), (v2, r2, _) = sire(cell, p, x, draw, lengths), sire(cell, p, x, draw, lengths, backend="numba")
     assert relative_error(v1, v2) < 1e-12
     for k in r1:
         assert relative_error(r1[k], r2[k]) < 1e-12, k

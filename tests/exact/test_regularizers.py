@@ -26,9 +26,11 @@ def _draw(kind, seed, lengths, estimator="subset", n=7):
 
 
 def _run(kind, cell, params, x, samples, through_state=True):
+    """The regularizer on the lengths the draw was made for."""
     if kind == "sire":
-        return sire(cell, params, x, samples, through_state=through_state, with_dx=True)
-    return sub(cell, params, x, samples, with_dx=True)
+        return sire(cell, params, x, samples, samples["lengths"], through_state=through_state,
+                    with_dx=True)
+    return sub(cell, params, x, samples, samples["lengths"], with_dx=True)
 
 
 def _fold(cell, params, s, xs):
@@ -47,7 +49,7 @@ def test_sire_value_is_the_formula(cell, estimator):
         s = _fold(cell, params, params["s0"][None], x[b, S[:m]])
         d = _fold(cell, params, s, x[b, [a, c]]) - _fold(cell, params, s, x[b, [c, a]])
         terms.append((d * d).sum())
-    value = sire(cell, params, x, smp).value
+    value = sire(cell, params, x, smp, lengths).value
     assert value == pytest.approx(np.mean(terms), rel=1e-13)
 
 
@@ -60,7 +62,7 @@ def test_sub_value_is_the_formula(cell):
         d = (_fold(cell, params, params["s0"][None], x[b, S[p[:m]]])
              - _fold(cell, params, params["s0"][None], x[b, S[q[:m]]]))
         terms.append((d * d).sum())
-    value = sub(cell, params, x, smp).value
+    value = sub(cell, params, x, smp, lengths).value
     assert value == pytest.approx(np.mean(terms), rel=1e-13)
 
 
@@ -97,9 +99,9 @@ def _stopped_sire(cell, p, p_state, x, x_state, smp):
 
 def test_stop_gradient_gives_no_gradient_to_s0(cell):
     params, x, lengths = _case(cell)
-    grads = sire(cell, params, x, _draw("sire", 4, lengths), through_state=False).grads
+    grads = sire(cell, params, x, _draw("sire", 4, lengths), lengths, through_state=False).grads
     assert np.all(grads["s0"] == 0)
-    grads = sire(cell, params, x, _draw("sire", 4, lengths), through_state=True).grads
+    grads = sire(cell, params, x, _draw("sire", 4, lengths), lengths, through_state=True).grads
     assert np.any(grads["s0"] != 0)
 
 
@@ -112,7 +114,7 @@ def test_gradients_match_torch_autograd(cell, kind, estimator, through_state):
     params, x, lengths = _case(cell, seed=5, batch=5, seq_len=7)
     smp = _draw(kind, 6, lengths, estimator, n=12)
     value, grads, dx = _run(kind, cell, params, x, smp, through_state)
-    t_value, t_grads, t_dx = regularizer_oracle(kind, params, x, smp, through_state)
+    t_value, t_grads, t_dx = regularizer_oracle(kind, params, x, smp, lengths, through_state)
     assert relative_error(value, t_value) < TORCH_TOL
     for name, g in dict(grads, x=dx).items():
         err = relative_error(g, dict(t_grads, x=t_dx)[name])
@@ -127,7 +129,7 @@ def test_exhaustive_draw_matches_torch(cell):
     params, x, _ = _case(cell, seed=8, batch=2, seq_len=4)
     smp = enumerate_sire(np.array([4, 3]))
     value, grads, dx = _run("sire", cell, params, x, smp)
-    t_value, t_grads, t_dx = regularizer_oracle("sire", params, x, smp)
+    t_value, t_grads, t_dx = regularizer_oracle("sire", params, x, smp, [4, 3])
     assert relative_error(value, t_value) < TORCH_TOL
     for name, g in dict(grads, x=dx).items():
         assert relative_error(g, dict(t_grads, x=t_dx)[name]) < TORCH_TOL, name
@@ -170,21 +172,39 @@ def test_bad_samples_are_rejected(cell):
     params, x, lengths = _case(cell)
     smp = _draw("sire", 0, lengths)
     with pytest.raises(TypeError, match="samples must be a dict with keys"):
-        sire(cell, params, x, {"seq": smp["seq"]})
+        sire(cell, params, x, {"seq": smp["seq"]}, lengths)
     bad = dict(smp, a=smp["c"].copy())
     with pytest.raises(ValueError, match="must be distinct"):
-        sire(cell, params, x, bad)
+        sire(cell, params, x, bad, lengths)
     bad = dict(smp, seq=smp["seq"] + 10)
     with pytest.raises(ValueError, match=r"samples\['seq'\] must index the batch 0..3"):
-        sire(cell, params, x, bad)
+        sire(cell, params, x, bad, lengths)
     sub_smp = _draw("sub", 0, lengths)
     bad = dict(sub_smp, p=np.where(sub_smp["p"] >= 0, 0, -1))
     with pytest.raises(ValueError, match=r"samples\['p'\] rows must be permutations"):
-        sub(cell, params, x, bad)
+        sub(cell, params, x, bad, lengths)
     with pytest.raises(TypeError, match="samples must be a dict with keys"):
-        sub(cell, params, x, smp)
+        sub(cell, params, x, smp, lengths)
     with pytest.raises(TypeError, match="cell must be sire_ref.cells.rnn"):
-        sire("gru", params, x, smp)
+        sire("gru", params, x, smp, lengths)
+
+
+@pytest.mark.parametrize("kind", ["sire", "sub"])
+def test_a_draw_for_other_lengths_is_refused(cell, kind):
+    """Issue 11.8: a draw made for other lengths would read padding; the call's lengths must be the
+    draw's. Here only the padding of sequence 1 changes, which would change the value."""
+    params, x, lengths = _case(cell)
+    lengths[1] = 3
+    smp = _draw(kind, 2, np.full(len(lengths), x.shape[1]), n=40)
+    assert np.any(smp["seq"] == 1)
+    with pytest.raises(ValueError, match=r"samples were drawn for lengths \[6, 6, 6, 6\] but this call "
+                                         r"has lengths \[2, 3,"):
+        (sire if kind == "sire" else sub)(cell, params, x, smp, lengths)
+    with pytest.raises(ValueError, match="samples were drawn for lengths"):   # None: all T
+        (sire if kind == "sire" else sub)(cell, params, x, _draw(kind, 2, lengths))
+    hand_made = dict(smp, lengths=lengths)      # a draw whose positions lie past its own lengths
+    with pytest.raises(ValueError, match=r"positions inside each row's sequence"):
+        (sire if kind == "sire" else sub)(cell, params, x, hand_made, lengths)
 
 
 @pytest.mark.parametrize("kind", ["sire", "sub"])
@@ -212,9 +232,9 @@ def test_sire_from_states_equals_the_prefix_fold(cell, problem, backend):
     params, x, lengths, _ = problem
     draw = _draw("sire", 11, lengths, "prefix", n=9)
     assert (draw["size"] == 0).any() and (draw["size"] > 0).any()       # both branches of s
-    want = sire(cell, params, x, draw, with_dx=True)
+    want = sire(cell, params, x, draw, lengths, with_dx=True)
     states, cache = cell.forward(params, x, lengths, backend=backend)
-    got = sire_from_states(cell, params, x, states, draw, with_dx=True)
+    got = sire_from_states(cell, params, x, states, draw, lengths, with_dx=True)
     g_fold, dx_fold = cell.backward(params, cache, got.dstates)
     assert relative_error(got.value, want.value) < 1e-13
     for k in want.grads:
@@ -227,4 +247,4 @@ def test_sire_from_states_refuses_a_subset_draw(cell, problem):
     params, x, lengths, _ = problem
     states, _ = cell.forward(params, x, lengths)
     with pytest.raises(ValueError, match='must be a "prefix" draw'):
-        sire_from_states(cell, params, x, states, _draw("sire", 3, lengths, "subset", n=20))
+        sire_from_states(cell, params, x, states, _draw("sire", 3, lengths, "subset", n=20), lengths)

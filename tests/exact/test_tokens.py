@@ -50,10 +50,10 @@ def test_regularizers_on_tokens_equal_one_hot(cell, kind, backend):
     rng = np.random.default_rng(2)
     if kind == "sub":
         draw = sample_sub(rng, lengths, 9)
-        a, b = sub(cell, params, tokens, draw, backend=backend), sub(cell, params, one_hot, draw)
+        a, b = sub(cell, params, tokens, draw, lengths, backend=backend), sub(cell, params, one_hot, draw, lengths)
     else:
         draw = sample_sire(rng, lengths, 9, kind.split("-")[1])
-        a, b = sire(cell, params, tokens, draw, backend=backend), sire(cell, params, one_hot, draw)
+        a, b = sire(cell, params, tokens, draw, lengths, backend=backend), sire(cell, params, one_hot, draw, lengths)
     assert float(b.value) > 0 and relative_error(a.value, b.value) < 1e-12
     for k in b.grads:
         assert relative_error(a.grads[k], b.grads[k]) < 1e-12, k
@@ -62,7 +62,7 @@ def test_regularizers_on_tokens_equal_one_hot(cell, kind, backend):
 def test_with_dx_on_tokens_is_refused(cell):
     params, tokens, _, lengths, _ = _tokens(cell)
     with pytest.raises(TypeError, match="integer tokens have no gradient"):
-        sire(cell, params, tokens, sample_sire(np.random.default_rng(0), lengths, 4), with_dx=True)
+        sire(cell, params, tokens, sample_sire(np.random.default_rng(0), lengths, 4), lengths, with_dx=True)
 
 
 def test_linear_layer_reads_tokens_as_one_hot():

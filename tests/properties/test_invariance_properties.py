@@ -99,7 +99,7 @@ def test_sire_sampler_draws_valid_rows(lengths, n, seed, estimator):
     if L.max() < 2:
         return  # the empty-draw path is tested in test_regularizers
     smp = sample_sire(np.random.default_rng(seed), L, n, estimator)
-    check_samples(smp, "sire", len(L), int(L.max()))     # shapes, ranges, distinctness
+    check_samples(smp, "sire", len(L), int(L.max()), L)     # shapes, ranges, distinctness
     assert smp["seq"].shape == (n,)
     for b, S, m, a, c in zip(smp["seq"], smp["subset"], smp["size"], smp["a"], smp["c"]):
         used = list(S[:m]) + [a, c]
@@ -117,7 +117,7 @@ def test_sub_sampler_draws_valid_rows(lengths, n, seed):
     if L.max() < 2:
         return
     smp = sample_sub(np.random.default_rng(seed), L, n)
-    check_samples(smp, "sub", len(L), int(L.max()))
+    check_samples(smp, "sub", len(L), int(L.max()), L)
     for b, S, m, p, q in zip(smp["seq"], smp["subset"], smp["size"], smp["p"], smp["q"]):
         assert 2 <= m <= L[b]
         assert list(S[:m]) == sorted(set(S[:m])) and all(0 <= i < L[b] for i in S[:m])
