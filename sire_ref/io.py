@@ -1,5 +1,10 @@
 """Atomic file writes (a result, checkpoint or figure is either the old file or the complete new
-one), and the digest that names a run's files after everything that defines the run."""
+one), records that detect their own corruption, and the digests that name a run's files after
+everything that defines the run.
+
+A file this package reads back (a run's result record, a checkpoint) that is truncated, empty,
+garbage or altered raises CorruptFileError, which names the file, says what is wrong and what
+to do; nothing is ever loaded with pickle."""
 import hashlib
 import json
 import os
@@ -42,11 +47,54 @@ def save_figure(fig, path, dpi=120):
     _atomic(path, lambda f: fig.savefig(f, format="png", dpi=dpi))
 
 
+class CorruptFileError(ValueError):
+    """A result or checkpoint file that cannot be trusted; the message names it and the remedy."""
+
+    def __init__(self, path, problem, remedy=None):
+        remedy = remedy or (f"move it aside (mv '{path}' '{path}.bad') and run the same command "
+                            f"again: that run is redone")
+        super().__init__(f"{path}: {problem}; {remedy}")
+        self.path = path
+
+
 def read_json(path):
-    with open(path) as f:
-        return json.load(f)
+    """The JSON object in `path`; CorruptFileError (naming the file) when it is not valid JSON."""
+    try:
+        with open(path, "rb") as f:
+            return json.loads(f.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CorruptFileError(path, f"not a valid JSON file (truncated or damaged: {err})") from err
+
+
+def write_record(path, obj):
+    """write_json of obj plus "checksum", a digest of everything else, so that read_record can
+    tell a damaged file (a flipped digit still parses as JSON) from a good one."""
+    write_json(path, dict(obj, checksum=digest(obj, length=40)))
+
+
+def read_record(path):
+    """What write_record wrote, without its checksum; CorruptFileError if the file was damaged."""
+    record = read_json(path)
+    if not isinstance(record, dict) or "checksum" not in record:
+        raise CorruptFileError(path, "not a result record (no checksum: damaged, or written by "
+                                     "something else)")
+    body = {k: v for k, v in record.items() if k != "checksum"}
+    if digest(body, length=40) != record["checksum"]:
+        raise CorruptFileError(path, "its content does not match its checksum (the file was "
+                                     "altered or damaged after it was written)")
+    return body
 
 
 def digest(obj, length=10):
     """A short fingerprint of a JSON-able object (sorted keys): equal definitions, equal digests."""
     return hashlib.sha1(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:length]
+
+
+def array_digest(arrays, length=16):
+    """A fingerprint of a dict of NumPy arrays: names, shapes, dtypes and every byte of data."""
+    h = hashlib.sha1()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}:{a.shape}:{a.dtype.str};".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()[:length]

@@ -31,9 +31,12 @@ the GPU: parameters and optimizer state are created there and only scalars come 
 
 Reproducible: one seed drives initialization, shuffling, dropout and the regularizer's
 draws. With out_dir, a checkpoint (sire_ref.checkpoint) is written atomically every
-`checkpoint_every` epochs; calling train() again with the same TrainConfig resumes from
-it and gives the same numbers as an uninterrupted run. The result JSON (config, curves,
-final metrics) is written atomically as well.
+`checkpoint_every` epochs; calling train() again with the same TrainConfig, model and data
+(`run_identity`: the model's class, settings and parameter shapes, a digest of the data)
+resumes from it and gives the same numbers as an uninterrupted run; a checkpoint made for
+anything else is refused with a message naming the file and what differs, and a damaged one
+raises io.CorruptFileError. The result record (config, identity, curves, final metrics) is
+written atomically with a checksum (io.write_record).
 """
 import dataclasses
 import os
@@ -44,7 +47,7 @@ import numpy as np
 
 from . import backend, checkpoint
 from .data.split import Split, permute_rows  # noqa: F401  (Split: the documented sire_ref.train.Split)
-from .io import read_json, write_json
+from .io import array_digest, read_record, write_record
 from .nn import losses, optim
 from .threads import blas_threads
 from .validate import check_lengths
@@ -216,22 +219,62 @@ def cast_data(data, dtype):
     return {name: split._replace(x=cast(split.x), y=cast(split.y)) for name, split in data.items()}
 
 
+def _describe(value):
+    """A model attribute as JSON: modules by name, dataclasses as dicts, sets sorted."""
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_describe(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(_describe(v) for v in value)
+    if dataclasses.is_dataclass(value):
+        return {"type": type(value).__name__, **_describe(dataclasses.asdict(value))}
+    if isinstance(value, dict):
+        return {str(k): _describe(v) for k, v in value.items()}
+    return getattr(value, "__name__", repr(value))
+
+
+def run_identity(model, data, config):
+    """What defines a run besides its TrainConfig: the model (class, settings, parameter shapes)
+    and a digest of every array of the data. A checkpoint made for another identity is refused."""
+    shapes = {k: [list(v.shape), str(v.dtype)]
+              for k, v in model.init(np.random.default_rng(0), dtype=np.dtype(config.dtype)).items()}
+    arrays = {f"{split}.{field}": backend.to_numpy(value) for split, part in data.items()
+              for field, value in part._asdict().items() if value is not None}
+    return {"model": {"class": type(model).__name__, "settings": _describe(vars(model)),
+                      "params": shapes},
+            "data": array_digest(arrays)}
+
+
+def _refuse(path, what, saved, now):
+    differ = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k)) \
+        if isinstance(saved, dict) and isinstance(now, dict) else []
+    detail = f" ({', '.join(differ[:6])} differ)" if differ else ""
+    raise ValueError(f"{path} was written for another {what}{detail}, so it is not this run: use "
+                     f"another output folder, or move the file aside to start this run over")
+
+
 def _start_or_resume(model, data, config, out_dir, name, log):
     """(state, rng): a fresh state from config.seed, or the checkpoint's if one exists."""
-    cfg = dataclasses.asdict(config)
+    cfg, identity = dataclasses.asdict(config), run_identity(model, data, config)
     xp = backend.array_module(data["train"].x)      # CuPy data: params, optimizer state live there too
     rng = np.random.default_rng(config.seed)
     path = checkpoint.paths(out_dir, name)[0] if out_dir else None
     if path and os.path.exists(path):
         state = checkpoint.load(path, xp)
         if state["config"] != cfg:
-            raise ValueError(f"{path} was written with a different config; use another --out or "
-                             f"delete it to start over")
+            _refuse(path, "training configuration", state["config"], cfg)
+        if state["identity"]["model"] != identity["model"]:
+            _refuse(path, "model", state["identity"]["model"]["settings"], identity["model"]["settings"])
+        if state["identity"]["data"] != identity["data"]:
+            _refuse(path, "data set", None, None)
         rng.bit_generator.state = state["rng"]
-        log(f"[{name}] resuming from epoch {state['epoch']}")
+        log(f"[{name}] already finished (at epoch {state['epoch']}, stopped by {state['stopped']}); reusing its "
+            f"checkpoint" if state["done"] else f"[{name}] resuming from epoch {state['epoch']}")
         return state, rng
     params = backend.to_module(model.init(rng, dtype=np.dtype(config.dtype)), xp)
-    state = {"epoch": 0, "config": cfg, "history": [], "best": None, "since_best": 0, "done": False,
+    state = {"epoch": 0, "config": cfg, "identity": identity, "history": [], "best": None,
+             "since_best": 0, "done": False,
              "lr_scale": 1.0, "decays": 0, "stopped": None,
              "params": params, "best_params": {k: v.copy() for k, v in params.items()},
              "opt": optim.OPTIMIZERS[config.optimizer][0](params)}
@@ -319,11 +362,12 @@ def _run_epochs(model, data, config, options, state, rng, out_dir, name, log, on
 def _finish(model, data, config, state, out_dir, name):
     """The result dict of the best parameters, written as JSON when out_dir is set."""
     best_params = state["best_params"]
-    result = {"name": name, "config": state["config"], "history": state["history"],
+    result = {"name": name, "config": state["config"], "identity": state["identity"],
+              "history": state["history"],
               "best": state["best"], "epochs_run": state["epoch"], "stopped": state["stopped"],
               "metrics": {k: evaluate(model, best_params, s, config) for k, s in data.items()}}
     if out_dir:
-        write_json(checkpoint.paths(out_dir, name)[1], result)
+        write_record(checkpoint.paths(out_dir, name)[1], result)
     result["params"] = best_params
     return result
 
@@ -331,4 +375,4 @@ def _finish(model, data, config, state, out_dir, name):
 def load_result(out_dir, name):
     """The JSON result a finished train() wrote, or None."""
     path = checkpoint.paths(out_dir, name)[1]
-    return read_json(path) if os.path.exists(path) else None
+    return read_record(path) if os.path.exists(path) else None

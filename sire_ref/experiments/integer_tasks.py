@@ -88,6 +88,10 @@ def build_model(method, max_value, y_train, hidden=80, embed=100, backend="auto"
                              backend=backend)
 
 
+def _print(text):
+    print(text, flush=True)       # from a worker process too: a long run shows a line a minute
+
+
 def run_one(spec, out_dir):
     """Train one RunSpec; returns {"val", "test", "curve", "summary", ...} (metric per the task)."""
     data = make_data(spec.data_seed, spec.task, spec.length, spec.n_train, spec.n_val, spec.n_test,
@@ -101,7 +105,7 @@ def run_one(spec, out_dir):
                          permute_inputs=spec.method == "pisgd", eval_every=spec.eval_every,
                          plateau_patience=spec.plateau_patience, plateau_decays=spec.plateau_decays)
     result = train(model, data, config, os.path.join(out_dir, "checkpoints"), spec.name,
-                   RunOptions(checkpoint_every=10, progress_seconds=1e9), log=lambda _: None)
+                   RunOptions(checkpoint_every=10, progress_seconds=60), log=_print)
     out = {"val": result["metrics"]["val"]["metric"], "test": result["metrics"]["test"]["metric"],
            "train": result["metrics"]["train"]["metric"], "best_epoch": result["best"]["epoch"],
            "epochs_run": result["epochs_run"], "stopped": result["stopped"],

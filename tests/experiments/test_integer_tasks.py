@@ -12,6 +12,7 @@ from sire_ref.data.arithmetic import make_split
 from sire_ref.data.split import permute_rows
 from sire_ref.experiments.pisgd import predict_vote, vote
 from sire_ref.experiments.sweep import result_path, run_sweep
+from sire_ref.io import CorruptFileError, read_record
 from sire_ref.nn.encoders import Embedding
 
 
@@ -101,7 +102,7 @@ def test_sweep_writes_each_result_and_resumes(tmp_path):
     results = run_sweep(_runner, specs, str(tmp_path), jobs=1, log=lines.append)
     assert [r["value"] for r in results.values()] == [0, 1, 4, 9]
     assert all(os.path.exists(result_path(str(tmp_path), s.name)) for s in specs)
-    before = json.loads(open(result_path(str(tmp_path), "run-2")).read())
+    before = read_record(result_path(str(tmp_path), "run-2"))
     lines.clear()
     again = run_sweep(_runner, specs + [_Spec("run-4", 4)], str(tmp_path), jobs=2,
                       log=lines.append)
@@ -117,6 +118,26 @@ def test_sweep_rejects_bad_specs(tmp_path):
     with pytest.raises(RuntimeError, match="boom"):
         run_sweep(_runner, [_Spec("f", 1, fail=True)], str(tmp_path))
     assert not os.path.exists(result_path(str(tmp_path), "f"))          # nothing half-written
+
+
+def test_sweep_stops_at_a_damaged_or_foreign_record(tmp_path):
+    """Issue 11.3: a damaged result is named with the remedy; a record of another spec is not reused."""
+    specs = [_Spec(f"run-{i}", i) for i in range(3)]
+    run_sweep(_runner, specs, str(tmp_path), log=lambda _: None)
+    path = result_path(str(tmp_path), "run-1")
+    text = open(path).read()
+    with open(path, "w") as f:
+        f.write(text.replace('"value": 1', '"value": 7'))      # still valid JSON, altered
+    with pytest.raises(CorruptFileError, match=r"run-1.json: its content does not match its checksum"):
+        run_sweep(_runner, specs, str(tmp_path), log=lambda _: None)
+    with open(path, "w") as f:
+        f.write(text[:len(text) // 2])                         # truncated
+    with pytest.raises(CorruptFileError, match=r"run-1.json: not a valid JSON file.*move it aside"):
+        run_sweep(_runner, specs, str(tmp_path), log=lambda _: None)
+    os.replace(path, path + ".bad")                            # the remedy: that run is redone
+    assert run_sweep(_runner, specs, str(tmp_path), log=lambda _: None)["run-1"]["value"] == 1
+    with pytest.raises(CorruptFileError, match="a result of another spec under this run's name"):
+        run_sweep(_runner, [_Spec("run-2", 5)], str(tmp_path), log=lambda _: None)
 
 
 TINY = ["--seeds", "1", "--epochs", "1", "--n-train", "40"]

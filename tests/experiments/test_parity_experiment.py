@@ -25,7 +25,8 @@ def test_smoke_run_writes_table_figure_and_json(tmp_path, capsys):
     # A second call finds both runs finished and does not train again.
     assert parity.main(TINY + ["--out", str(tmp_path)]) == 0
     again = capsys.readouterr().out
-    assert "resuming from epoch 2" in again and "epoch 1/2" not in again
+    assert "already finished (at epoch 2, stopped by epochs)" in again and "epoch 1/2" not in again
+    assert "resuming" not in again
 
 
 def test_exact_construction_is_perfect_on_the_test_set():

@@ -99,10 +99,78 @@ def test_a_finished_run_is_not_retrained(tmp_path):
     assert len(again["history"]) == 3 and not any("epoch 3/3" in line for line in lines[1:])
 
 
-def test_checkpoint_with_another_config_is_refused(tmp_path):
+def _other_data():
+    data = _data()
+    return dict(data, train=data["train"]._replace(y=1.0 - data["train"].y))
+
+
+@pytest.mark.parametrize("change, match", [
+    (dict(config=_config(epochs=2, lr=0.5)), r"another training configuration \(lr differ\)"),
+    (dict(model=RecurrentSetModel(2, 7, 1, cell="gru", state_dropout=0.1)),
+     r"another model \(head_sizes, hidden_size differ\)"),
+    (dict(model=RecurrentSetModel(2, 6, 1, cell="gru", state_dropout=0.2)),
+     r"another model \(state_dropout differ\)"),
+    (dict(data=_other_data()), "another data set")])
+def test_a_checkpoint_of_another_run_is_refused(tmp_path, change, match):
+    """Issue 11.1: the same run name with another config, model or data never reuses the checkpoint."""
     train(_model(), _data(), _config(epochs=2), out_dir=tmp_path, log=lambda s: None)
-    with pytest.raises(ValueError, match="different config"):
-        train(_model(), _data(), _config(epochs=2, lr=0.5), out_dir=tmp_path, log=lambda s: None)
+    run = {**dict(model=_model(), data=_data(), config=_config(epochs=2)), **change}
+    with pytest.raises(ValueError, match=match) as err:
+        train(run["model"], run["data"], run["config"], out_dir=tmp_path, log=lambda s: None)
+    assert "run.ckpt.npz" in str(err.value) and "move the file aside" in str(err.value)
+
+
+def _damage(path, how):
+    data = path.read_bytes()
+    if how == "empty":
+        path.write_bytes(b"")
+    elif how == "truncated":
+        path.write_bytes(data[:len(data) // 2])
+    elif how == "garbage":
+        path.write_bytes(np.random.default_rng(0).bytes(len(data)))
+    else:                                   # one flipped bit in the middle of the file
+        middle = len(data) // 2
+        path.write_bytes(data[:middle] + bytes([data[middle] ^ 0x10]) + data[middle + 1:])
+
+
+@pytest.mark.parametrize("how", ["empty", "truncated", "garbage", "bitflip"])
+def test_a_damaged_checkpoint_names_the_file_and_the_remedy(tmp_path, how):
+    """Issue 11.3: never a raw zipfile/numpy traceback; the error says which file and what to do."""
+    from sire_ref.io import CorruptFileError
+    train(_model(), _data(), _config(epochs=2), out_dir=tmp_path, options=EVERY_EPOCH, log=lambda s: None)
+    _damage(tmp_path / "run.ckpt.npz", how)
+    with pytest.raises(CorruptFileError, match=r"run.ckpt.npz: .*move it aside") as err:
+        train(_model(), _data(), _config(epochs=2), out_dir=tmp_path, log=lambda s: None)
+    assert err.value.path == str(tmp_path / "run.ckpt.npz")
+    os.replace(tmp_path / "run.ckpt.npz", tmp_path / "run.ckpt.npz.bad")       # the remedy works
+    fresh = train(_model(), _data(), _config(epochs=2), out_dir=tmp_path, log=lambda s: None)
+    assert fresh["epochs_run"] == 2
+
+
+@pytest.mark.parametrize("how", ["empty", "truncated", "garbage", "bitflip"])
+def test_a_damaged_result_record_is_detected(tmp_path, how):
+    from sire_ref.io import CorruptFileError
+    from sire_ref.train import load_result
+    train(_model(), _data(), _config(epochs=2), out_dir=tmp_path, log=lambda s: None)
+    assert load_result(tmp_path, "run")["epochs_run"] == 2
+    _damage(tmp_path / "run.json", how)
+    with pytest.raises(CorruptFileError, match=r"run.json: "):
+        load_result(tmp_path, "run")
+
+
+def test_a_checkpoint_of_another_format_is_refused(tmp_path):
+    from sire_ref import checkpoint
+    from sire_ref.io import CorruptFileError
+    train(_model(), _data(), _config(epochs=2), out_dir=tmp_path, log=lambda s: None)
+    path = str(tmp_path / "run.ckpt.npz")
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["meta"]))
+    arrays["meta"] = np.array(json.dumps(dict(meta, format=1)))
+    np.savez(path, **arrays)
+    with pytest.raises(CorruptFileError, match=rf"checkpoint format 1, this version reads format "
+                                               rf"{checkpoint.FORMAT}"):
+        train(_model(), _data(), _config(epochs=2), out_dir=tmp_path, log=lambda s: None)
 
 
 def test_early_stopping_and_selection_on_validation():

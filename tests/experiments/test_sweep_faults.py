@@ -1,0 +1,103 @@
+"""Issue 11.4: a sweep's parent interrupted by Ctrl-C (SIGINT) or killed (SIGKILL), in a real
+subprocess: workers stop promptly, finished results are kept, and a rerun completes the rest."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = textwrap.dedent("""
+    import dataclasses, os, sys, time
+    from sire_ref.experiments.sweep import run_sweep
+
+    @dataclasses.dataclass(frozen=True)
+    class Spec:
+        name: str
+        seconds: float
+
+    def slow(spec, out_dir):
+        os.makedirs(os.path.join(out_dir, "started"), exist_ok=True)
+        with open(os.path.join(out_dir, "started", spec.name), "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(spec.seconds)
+        return {"summary": "ok"}
+
+    if __name__ == "__main__":
+        out, seconds = sys.argv[1], float(sys.argv[2])
+        specs = [Spec(f"run-{i}", 0.2 if i < 2 else seconds) for i in range(8)]
+        run_sweep(slow, specs, out, jobs=2)
+        print("sweep complete")
+""")
+
+
+def _start(tmp_path, seconds):
+    script = tmp_path / "sweep_script.py"
+    script.write_text(SCRIPT)
+    return subprocess.Popen([sys.executable, str(script), str(tmp_path / "out"), str(seconds)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _wait_for(condition, timeout=60.0):
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.05)
+
+
+def _results(tmp_path):
+    folder = tmp_path / "out" / "results"
+    return sorted(p.name for p in folder.glob("run-*.json")) if folder.exists() else []
+
+
+def _started(tmp_path):
+    """{run name: the pid of the worker running it}, for every run started so far."""
+    folder = tmp_path / "out" / "started"
+    return {p.name: int(p.read_text() or 0) for p in folder.iterdir()} if folder.exists() else {}
+
+
+def _long_runs_started(tmp_path):
+    """Both short runs finished and both workers inside a long run."""
+    return len(_results(tmp_path)) >= 2 and len(_started(tmp_path)) >= 4
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"      # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to see the workers")
+def test_ctrl_c_stops_promptly_keeps_results_and_resumes(tmp_path):
+    proc = _start(tmp_path, seconds=30)
+    _wait_for(lambda: _long_runs_started(tmp_path))
+    proc.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    out, _ = proc.communicate(timeout=20)
+    assert time.monotonic() - start < 10, "Ctrl-C did not stop the sweep promptly"
+    assert proc.returncode != 0 and "sweep complete" not in out
+    assert "interrupted: 2 of 8 runs are finished and kept" in out and "run the same command again" in out
+    _wait_for(lambda: not any(_alive(p) for p in _started(tmp_path).values()), timeout=5)
+    assert _results(tmp_path) == ["run-0.json", "run-1.json"]
+    # The rerun skips the two finished runs and completes the others (now short).
+    rerun = _start(tmp_path, seconds=0.1)
+    out, _ = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0 and "2 of 8 runs already done; 6 to run" in out, out
+    assert len(_results(tmp_path)) == 8
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to see the workers")
+def test_workers_exit_when_the_parent_is_killed(tmp_path):
+    proc = _start(tmp_path, seconds=60)
+    _wait_for(lambda: _long_runs_started(tmp_path))
+    workers = set(_started(tmp_path).values())
+    assert len(workers) == 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=10)
+    _wait_for(lambda: not any(_alive(p) for p in workers), timeout=10)
