@@ -33,8 +33,8 @@ METHODS = ["gru", "sire", "deepsets", "pisgd"]
 
 def _own_arguments(p, shown):
     p.add_argument("--task", choices=("sum", "range", "variance"), default="sum", help="default sum")
-    p.add_argument("--lengths", type=int, nargs="+", default=None, help=f"sequence lengths n ({shown('lengths')})")
-    p.add_argument("--lambdas", type=float, nargs="+", default=None,
+    p.add_argument("--lengths", type=cli.positive_int, nargs="+", default=None, help=f"sequence lengths n ({shown('lengths')})")
+    p.add_argument("--lambdas", type=cli.nonnegative_float, nargs="+", default=None,
                    help=f"SIRE lambda grid ({shown('lambdas')})")
     integer_tasks.add_arguments(p, shown)
     p.add_argument("--methods", nargs="+", choices=METHODS, default=None,
@@ -42,7 +42,7 @@ def _own_arguments(p, shown):
 
 
 def main(argv=None):
-    args = cli.parse_args("arithmetic", __doc__, PRESETS, argv, _own_arguments, integer_tasks.POSITIVE)
+    args = cli.parse_args("arithmetic", __doc__, PRESETS, argv, _own_arguments)
     if args.seeds is None:
         args.seeds = PAPER_SEEDS[args.task]
     methods = args.methods or [m for m in METHODS if not (m == "pisgd" and args.task == "variance")]

@@ -30,8 +30,7 @@ PRESETS = {
 
 
 def main(argv=None):
-    args = cli.parse_args("half_range", __doc__, PRESETS, argv, integer_tasks.add_arguments,
-                          integer_tasks.POSITIVE)
+    args = cli.parse_args("half_range", __doc__, PRESETS, argv, integer_tasks.add_arguments)
     args.lambdas = [0.01]
     specs = specs_for(args, "half_range", ["gru", "sire"])
     results = run_sweep(run_one, specs, f"{args.out}/runs/half_range", args.jobs)

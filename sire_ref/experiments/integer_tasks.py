@@ -24,6 +24,7 @@ from ..io import digest
 from ..models import DeepSets, RecurrentSetModel
 from ..nn.encoders import Embedding
 from ..train import RunOptions, TrainConfig, train
+from . import cli
 from .pisgd import predict_vote
 
 METHODS = ("gru", "sire", "sub", "deepsets", "pisgd")
@@ -134,20 +135,19 @@ def specs_for(args, task, methods, max_value=99):
 
 def add_arguments(p, shown):
     """The options of the integer-sequence scripts besides cli's (epochs, training size, jobs)."""
-    p.add_argument("--epochs", type=int, default=None,
+    p.add_argument("--epochs", type=cli.positive_int, default=None,
                    help=f"most training epochs; runs end earlier at a plateau ({shown('epochs')})")
-    p.add_argument("--plateau-patience", type=int, default=None,
+    p.add_argument("--plateau-patience", type=cli.positive_int, default=None,
                    help=f"epochs without a new best validation result that make a plateau "
                         f"({shown('plateau_patience')})")
-    p.add_argument("--plateau-decays", type=int, default=None,
+    p.add_argument("--plateau-decays", type=cli.nonnegative_int, default=None,
                    help=f"learning-rate decays (x0.3) before the next plateau ends a run "
                         f"({shown('plateau_decays')})")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help=f"training precision ({shown('dtype')})")
-    p.add_argument("--n-train", type=int, default=None, help=f"training sequences ({shown('n_train')})")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--n-train", type=cli.positive_int, default=None, help=f"training sequences ({shown('n_train')})")
+    p.add_argument("--jobs", type=cli.positive_int, default=1, help="worker processes (default 1)")
 
 
-POSITIVE = ("epochs", "n_train", "jobs", "plateau_patience")
 # What every integer-task preset shares: float32 on the fastest backend, trained to a plateau.
 CONVERGED = dict(plateau_patience=5, plateau_decays=2, dtype="float32", backend="auto")

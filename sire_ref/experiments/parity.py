@@ -36,22 +36,21 @@ OPTIONS = RunOptions(checkpoint_every=50)
 
 def _own_arguments(p, shown):
     p.add_argument("--cell", choices=("rnn", "gru"), default="rnn", help="recurrent cell (default rnn)")
-    p.add_argument("--hidden", type=int, default=20, help="recurrent hidden units (default 20)")
-    p.add_argument("--rnn-epochs", type=int, default=None, help=f"recurrent model epochs ({shown('rnn_epochs')})")
-    p.add_argument("--deepsets-epochs", type=int, default=None,
+    p.add_argument("--hidden", type=cli.positive_int, default=20, help="recurrent hidden units (default 20)")
+    p.add_argument("--rnn-epochs", type=cli.positive_int, default=None, help=f"recurrent model epochs ({shown('rnn_epochs')})")
+    p.add_argument("--deepsets-epochs", type=cli.positive_int, default=None,
                    help=f"DeepSets epochs ({shown('deepsets_epochs')})")
-    p.add_argument("--lr", type=float, default=None, help=f"Adam learning rate, recurrent ({shown('lr')})")
-    p.add_argument("--deepsets-lr", type=float, default=None,
+    p.add_argument("--lr", type=cli.positive_float, default=None, help=f"Adam learning rate, recurrent ({shown('lr')})")
+    p.add_argument("--deepsets-lr", type=cli.positive_float, default=None,
                    help=f"Adam learning rate, DeepSets ({shown('deepsets_lr')})")
-    p.add_argument("--batch-size", type=int, default=32, help="minibatch size (default 32)")
+    p.add_argument("--batch-size", type=cli.positive_int, default=32, help="minibatch size (default 32)")
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help=f"training precision ({shown('dtype')})")
-    p.add_argument("--data-seed", type=int, default=0, help="seed of the data sets (default 0)")
+    p.add_argument("--data-seed", type=cli.nonnegative_int, default=0, help="seed of the data sets (default 0)")
 
 
 def parse_args(argv):
-    return cli.parse_args("parity", __doc__, PRESETS, argv, _own_arguments,
-                          positive=("hidden", "rnn_epochs", "deepsets_epochs", "batch_size"))
+    return cli.parse_args("parity", __doc__, PRESETS, argv, _own_arguments)
 
 
 def run(args, log=print):

@@ -53,8 +53,7 @@ def plot(curves, tests, path):
 
 
 def main(argv=None):
-    args = cli.parse_args("sire_vs_sub", __doc__, PRESETS, argv, integer_tasks.add_arguments,
-                          integer_tasks.POSITIVE)
+    args = cli.parse_args("sire_vs_sub", __doc__, PRESETS, argv, integer_tasks.add_arguments)
     specs = specs_for(args, "sum", ["sire", "sub"], max_value=19)
     results = run_sweep(run_one, specs, f"{args.out}/runs/sire_vs_sub", args.jobs)
     chosen, curves, tests, lines = {}, {}, {}, []

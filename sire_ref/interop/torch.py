@@ -17,14 +17,16 @@ from ..cells.recurrence import WEIGHT_KEYS
 from ..validate import check_array, check_lengths
 
 _DTYPES = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
+# The one way to install the PyTorch the oracles are tested with: the CPU build (plain
+# `pip install torch` on Linux pulls several GB of CUDA wheels the oracles never use).
+INSTALL = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 
 
 def _torch():
     try:
         import torch
     except ImportError as err:
-        raise ImportError("sire_ref.interop.torch needs PyTorch: pip install 'sire_ref[torch]' "
-                          "(or pip install torch)") from err
+        raise ImportError(f"sire_ref.interop.torch needs PyTorch: {INSTALL}") from err
     return torch
 
 

@@ -169,8 +169,9 @@ def main(argv=None):
         try:
             import torch  # noqa: F401  (the PyTorch side of every row)
         except ImportError:
-            print("error: --experiments compares against PyTorch, which is not installed: "
-                  "pip install torch (the CPU build is enough)", file=sys.stderr)
+            from ..interop.torch import INSTALL
+            print(f"error: --experiments compares against PyTorch, which is not installed: {INSTALL}",
+                  file=sys.stderr)
             return 2
         from .bench_experiments import run as run_experiments
         result = {"experiments": [run_experiments(args.threads, args.quick, d)

@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0")
+from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
+
+torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_INSTALL}")
 
 from sire_ref.cells import gru, rnn  # noqa: E402
 from sire_ref.interop.torch import oracle, params_from_torch, params_to_torch  # noqa: E402

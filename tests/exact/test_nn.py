@@ -3,6 +3,8 @@ and the optimizers against PyTorch's update rules."""
 import numpy as np
 import pytest
 
+from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
+
 from sire_ref.tools.testing import numerical_gradient, relative_error
 from sire_ref.nn import dropout, embedding, linear, losses, mlp, optim
 
@@ -99,7 +101,7 @@ def test_losses_match_their_definitions_and_survive_huge_logits():
 
 
 def test_adam_and_sgd_follow_pytorch():
-    torch = pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0")
+    torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_INSTALL}")
     rng = np.random.default_rng(5)
     for name, kwargs, t_cls, t_kwargs in [
             ("adam", dict(lr=0.01, eps=1e-6, weight_decay=0.1), torch.optim.Adam,

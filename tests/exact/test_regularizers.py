@@ -5,6 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
+from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
+
 from sire_ref.regularizers import sire, sub
 from sire_ref.samples import enumerate_sire, sample_sire, sample_sub
 from sire_ref.tools.testing import numerical_gradient, random_problem, relative_error
@@ -108,7 +110,7 @@ def test_stop_gradient_gives_no_gradient_to_s0(cell):
 @pytest.mark.parametrize("kind, estimator, through_state", [
     ("sire", "subset", True), ("sire", "prefix", True), ("sire", "subset", False), ("sub", None, True)])
 def test_gradients_match_torch_autograd(cell, kind, estimator, through_state):
-    pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0")
+    pytest.importorskip("torch", reason=f"torch not installed: {TORCH_INSTALL}")
     from sire_ref.interop.torch import regularizer_oracle
 
     params, x, lengths = _case(cell, seed=5, batch=5, seq_len=7)
@@ -123,7 +125,7 @@ def test_gradients_match_torch_autograd(cell, kind, estimator, through_state):
 
 def test_exhaustive_draw_matches_torch(cell):
     """Every reachable state and pair of a small batch (enumerate_sire) against autograd."""
-    pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0")
+    pytest.importorskip("torch", reason=f"torch not installed: {TORCH_INSTALL}")
     from sire_ref.interop.torch import regularizer_oracle
 
     params, x, _ = _case(cell, seed=8, batch=2, seq_len=4)

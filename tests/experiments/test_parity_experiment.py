@@ -1,5 +1,6 @@
 """A seconds-long smoke run of `python -m sire_ref.experiments.parity`, and its resume."""
 import json
+import pathlib
 import subprocess
 import sys
 
@@ -43,7 +44,7 @@ def test_help_and_bad_arguments():
         assert flag in done.stdout
     bad = subprocess.run([sys.executable, "-m", "sire_ref.experiments.parity", "--seeds", "0"],
                          capture_output=True, text=True, timeout=120)
-    assert bad.returncode == 2 and "--seeds must be >= 1" in bad.stderr
+    assert bad.returncode == 2 and "argument --seeds: must be an integer >= 1, got '0'" in bad.stderr
 
 
 @pytest.mark.slow
@@ -64,11 +65,27 @@ def test_other_model_settings_never_reuse_a_checkpoint(tmp_path):
     assert shapes == {(4, 4), (5, 5)}
 
 
-@pytest.mark.parametrize("bad, message", [(["--out", ""], "--out must name a folder"),
-                                          (["--lr", "nan"], "--lr must be a finite number > 0"),
-                                          (["--deepsets-lr", "inf"], "--deepsets-lr must be a finite number > 0"),
-                                          (["--lr", "0"], "--lr must be a finite number > 0")])
-def test_bad_output_folder_and_learning_rates_are_refused(bad, message, capsys):
+@pytest.mark.parametrize("bad, message", [
+    (["--out", ""], "argument --out: must name a folder"),
+    (["--out", "  "], "argument --out: must name a folder"),
+    (["--lr", "nan"], "argument --lr: must be a finite number > 0, got 'nan'"),
+    (["--lr", "inf"], "argument --lr: must be a finite number > 0, got 'inf'"),
+    (["--deepsets-lr", "inf"], "argument --deepsets-lr: must be a finite number > 0"),
+    (["--lr", "0"], "argument --lr: must be a finite number > 0"),
+    (["--lr", "fast"], "argument --lr: must be a finite number > 0, got 'fast'"),
+    (["--data-seed", "-1"], "argument --data-seed: must be an integer >= 0, got '-1'"),
+    (["--hidden", "0"], "argument --hidden: must be an integer >= 1"),
+    (["--batch-size", "2.5"], "argument --batch-size: must be an integer >= 1, got '2.5'"),
+    (["--rnn-epochs", "-3"], "argument --rnn-epochs: must be an integer >= 1")])
+def test_every_bad_value_is_refused_by_the_parser_naming_the_option(bad, message, capsys):
+    """Issue 11.2 and 11.6: refused before anything runs, with the option's name."""
     with pytest.raises(SystemExit) as stop:
         parity.parse_args(bad)
     assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_default_output_is_not_tracked_by_git():
+    """A user's run must not rewrite the committed figures/ (issue 11, newcomer friction)."""
+    root = pathlib.Path(__file__).resolve().parents[2]
+    assert parity.parse_args([]).out == "results"
+    assert "results/" in (root / ".gitignore").read_text().split()

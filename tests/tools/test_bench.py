@@ -38,4 +38,4 @@ def test_flop_count_and_bad_arguments():
 def test_experiment_bench_without_torch_says_what_to_install(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "torch", None)
     assert bench.main(["--experiments"]) == 2
-    assert "pip install torch" in capsys.readouterr().err
+    assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in capsys.readouterr().err

@@ -3,7 +3,9 @@ computes the same objective and gradients as sire_ref's training step (float64).
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="the PyTorch twins need torch (pip install torch==2.13.0)")
+from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
+
+torch = pytest.importorskip("torch", reason=f"the PyTorch twins need torch ({TORCH_INSTALL})")
 
 from sire_ref.tools import bench_experiments, torch_twins  # noqa: E402
 from sire_ref.train import _batch_loss  # noqa: E402

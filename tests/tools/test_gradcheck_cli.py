@@ -5,6 +5,8 @@ import sys
 import numpy as np
 import pytest
 
+from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
+
 from sire_ref.tools import gradcheck
 from sire_ref.tools.testing import relative_error
 
@@ -39,7 +41,7 @@ def test_broken_backward_makes_the_command_fail(monkeypatch, capsys):
 @pytest.mark.slow
 @pytest.mark.parametrize("cell_name", ["rnn", "gru"])
 def test_torch_oracle_command_exits_zero(cell_name):
-    pytest.importorskip("torch", reason="torch not installed: pip install torch==2.13.0")
+    pytest.importorskip("torch", reason=f"torch not installed: {TORCH_INSTALL}")
     done = subprocess.run([sys.executable, "-m", "sire_ref.gradcheck", "--cell", cell_name,
                            "--oracle", "torch"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
