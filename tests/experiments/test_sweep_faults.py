@@ -35,11 +35,18 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+def _default_sigint():
+    """In the child before exec: a background job (CI) inherits SIGINT ignored, and Python then
+    installs no KeyboardInterrupt handler; a terminal's Ctrl-C reaches a default handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(tmp_path, seconds):
     script = tmp_path / "sweep_script.py"
     script.write_text(SCRIPT)
     return subprocess.Popen([sys.executable, str(script), str(tmp_path / "out"), str(seconds)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=_default_sigint, start_new_session=True)
 
 
 def _wait_for(condition, timeout=60.0):
@@ -74,10 +81,15 @@ def _alive(pid):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to see the workers")
-def test_ctrl_c_stops_promptly_keeps_results_and_resumes(tmp_path):
+@pytest.mark.parametrize("to", ["parent", "group"])
+def test_ctrl_c_stops_promptly_keeps_results_and_resumes(tmp_path, to):
+    """SIGINT to the parent alone, or to the whole process group as a terminal's Ctrl-C does."""
     proc = _start(tmp_path, seconds=30)
     _wait_for(lambda: _long_runs_started(tmp_path))
-    proc.send_signal(signal.SIGINT)
+    if to == "parent":
+        proc.send_signal(signal.SIGINT)
+    else:
+        os.killpg(proc.pid, signal.SIGINT)
     start = time.monotonic()
     out, _ = proc.communicate(timeout=20)
     assert time.monotonic() - start < 10, "Ctrl-C did not stop the sweep promptly"
