@@ -17,13 +17,20 @@ SUB draw (`sample_sub`), one term || f(s_0, x_S[p]) - f(s_0, x_S[q]) ||^2 per ro
     subset (N, K) the positions of S in increasing order
     p, q (N, K)   two permutations of 0..size-1: the orders subset[p] and subset[q]
 
-Estimators for the SIRE state s (ARCHITECTURE.md):
-    "subset" (the paper's text): |S| uniform in 0..L-2, S a uniformly random ordered
-             subset of the L positions, (a, c) a random ordered pair of the rest;
-    "prefix" (the authors' released code): t uniform in 0..L-2, S = (0..t-1), a = t, c = t+1.
-Sequences are chosen uniformly (with replacement) among those long enough: L >= 2
-for both. When no sequence is long enough the draw is empty (N = 0) and a
-RuntimeWarning says so; the regularizers then return 0 with zero gradients.
+The distributions (rows independent; tests/properties/test_samplers.py checks each exactly
+by a chi-square test on small L). A row's sequence b is uniform among the E sequences with
+L = lengths[b] >= 2 (with replacement); then, for the SIRE estimators of s (ARCHITECTURE.md):
+    "subset" (the paper's text): m = |S| uniform in 0..L-2, and (S, a, c) the first m + 2
+             entries of a uniformly random permutation of 0..L-1: every ordered subset S of
+             size m and ordered pair (a, c) outside it has probability
+             1/E * 1/(L-1) * (L-m-2)!/L!;
+    "prefix" (the authors' released code): t uniform in 0..L-2, S = (0..t-1), a = t,
+             c = t+1: probability 1/E * 1/(L-1) each;
+and for SUB: m = |S| uniform in 2..L, S a uniformly random m-subset (stored in increasing
+order), p and q independent uniform permutations of 0..m-1: probability
+1/E * 1/(L-1) * 1/C(L, m) * 1/(m!)^2 per (S, p, q) (p = q happens, with probability 1/m!).
+When no sequence is long enough the draw is empty (N = 0) and a RuntimeWarning says so;
+the regularizers then return 0 with zero gradients.
 """
 import itertools
 import warnings

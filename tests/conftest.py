@@ -8,10 +8,12 @@ test tiers: every test is marked with its folder's tier, so `pytest -m exact` ru
     layout       the package's import floors
 `slow` marks the tests that start subprocesses or train (pytest -m "not slow" skips them).
 """
+import os
 import pathlib
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 from sire_ref.cells import gru, rnn
 from sire_ref.tools.testing import random_problem
@@ -28,6 +30,15 @@ def problem(cell):
     return random_problem(cell, np.random.default_rng(1234), batch=5, seq_len=6, input_size=3,
                           hidden_size=4)
 
+
+# Hypothesis profiles (HYPOTHESIS_PROFILE=ci|thorough; ci by default, and in .ci/run):
+#   ci        derandomized (the same examples on every run, so CI is reproducible) and large
+#             enough that every property checks its conclusion on many examples;
+#   thorough  random and ten times larger, for local runs before a release.
+_COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+settings.register_profile("ci", derandomize=True, max_examples=60, **_COMMON)
+settings.register_profile("thorough", max_examples=600, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 TIERS = ("exact", "properties", "experiments", "tools", "layout")
 

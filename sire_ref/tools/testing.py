@@ -17,6 +17,15 @@ def relative_error(a, b):
     return 0.0 if scale == 0.0 else float(diff / scale)
 
 
+def nonzero_relative_error(a, b):
+    """relative_error(a, b) for a check that must not pass on zeros: raises AssertionError when
+    both a and b are exactly zero (a regularizer or gradient that vanished would otherwise
+    compare perfectly, e.g. R_SUB with q = p)."""
+    if not (np.any(np.asarray(a) != 0) or np.any(np.asarray(b) != 0)):
+        raise AssertionError("both sides are exactly zero: the comparison would check nothing")
+    return relative_error(a, b)
+
+
 def compare(analytic, reference):
     """Per-key report {name: {"max_abs": ..., "rel": ...}} for two dicts of arrays with the same keys."""
     if set(analytic) != set(reference):

@@ -182,3 +182,25 @@ def test_other_settings_on_an_existing_out_train_their_own_runs(tmp_path, capsys
     assert sorted(len(r["curve"]) for r in records) == [1] * 6 + [2] * 6
     assert sire_vs_sub.main(base + ["--epochs", "2", "--n-train", "30"]) == 0
     assert "0 of 6 runs already done" in capsys.readouterr().out
+
+
+def test_predict_vote_sees_the_original_and_19_distinct_orders(monkeypatch):
+    """pi-SGD's vote: the first prediction is on the original order, the other 19 on random
+    orders of each sequence's own positions (padding stays), all different from each other."""
+    from sire_ref.experiments import pisgd
+    seen = []
+
+    def recording_predict(model, params, split):
+        seen.append(split.x.copy())
+        return np.zeros((len(split.y), 1))
+
+    monkeypatch.setattr(pisgd, "predict", recording_predict)
+    rng = np.random.default_rng(0)
+    split = make_split(rng, "sum", 6, 8, max_value=99)
+    split = split._replace(lengths=np.array([8, 8, 7, 6, 8, 5]))
+    predict_vote(None, None, split, rng, n_orders=20)
+    assert len(seen) == 20 and np.array_equal(seen[0], split.x)
+    assert len({x.tobytes() for x in seen}) == 20                       # 20 different orders
+    for x in seen:
+        for row, original, L in zip(x, split.x, split.lengths):
+            assert sorted(row[:L]) == sorted(original[:L]) and np.array_equal(row[L:], original[L:])

@@ -1,0 +1,79 @@
+"""Adam and SGD against steps computed by hand (no PyTorch needed), with bias correction, weight
+decay, momentum and clipping; each number below follows from the update rules in the
+docstring of sire_ref/nn/optim.py, written out for scalars."""
+import math
+
+import numpy as np
+import pytest
+
+from sire_ref.nn import optim
+
+
+def _adam(theta, grads, lr, wd=0.0, eps=1e-8, betas=(0.9, 0.999)):
+    params = {"w": np.array([theta])}
+    state = optim.adam_init(params)
+    path = []
+    for g in grads:
+        optim.adam_step(params, {"w": np.array([g])}, state, lr=lr, betas=betas, eps=eps, weight_decay=wd)
+        path.append(float(params["w"][0]))
+    return path
+
+
+def test_adam_first_step_is_lr_times_the_sign():
+    """With bias correction m_hat = g and v_hat = g^2 after one step, so the step is
+    lr g / (|g| + eps): lr in the direction of -g whatever |g| is. Without the correction it
+    would be lr (1 - b1) g / (sqrt(1 - b2) |g|), 3.16 lr."""
+    for g in (0.5, -3e-4, 20.0):
+        (theta,) = _adam(1.0, [g], lr=0.1)
+        assert theta == pytest.approx(1.0 - 0.1 * g / (abs(g) + 1e-8), rel=1e-14)
+
+
+def test_adam_two_steps_by_hand():
+    """theta = 1, g = 0.5 then -0.3, lr 0.1, weight decay 0.1 (added to g):
+    step 1: g' = 0.6, m = 0.06, v = 0.00036, m_hat = 0.6, v_hat = 0.36, theta = 1 - 0.1 * 0.6 / (0.6 + eps);
+    step 2: g' = -0.3 + 0.1 theta_1, m = 0.9 m + 0.1 g', v = 0.999 v + 0.001 g'^2,
+            theta_2 = theta_1 - 0.1 (m / 0.19) / (sqrt(v / (1 - 0.999^2)) + eps)."""
+    eps = 1e-8
+    theta1 = 1 - 0.1 * 0.6 / (0.6 + eps)
+    g2 = -0.3 + 0.1 * theta1
+    m2, v2 = 0.9 * 0.06 + 0.1 * g2, 0.999 * 0.00036 + 0.001 * g2 ** 2
+    theta2 = theta1 - 0.1 * (m2 / (1 - 0.9 ** 2)) / (math.sqrt(v2 / (1 - 0.999 ** 2)) + eps)
+    assert _adam(1.0, [0.5, -0.3], lr=0.1, wd=0.1) == pytest.approx([theta1, theta2], rel=1e-14)
+    # By hand, to 5 digits: g' = -0.21, m = 0.033, v = 0.00040374, m_hat = 0.17368,
+    # v_hat = 0.20197, step = 0.1 * 0.17368 / 0.44941 = 0.038647: theta_2 = 0.86135.
+    assert theta2 == pytest.approx(0.86135, abs=1e-5)
+
+
+def test_adam_weight_decay_alone_shrinks_towards_zero():
+    (theta,) = _adam(-2.0, [0.0], lr=0.01, wd=0.5)              # g' = 0.5 * -2 = -1
+    assert theta == pytest.approx(-2.0 + 0.01 / (1 + 1e-8), rel=1e-14)
+
+
+def test_sgd_momentum_and_weight_decay_by_hand():
+    """buf_1 = g_1', theta_1 = theta_0 - lr buf_1; buf_2 = mu buf_1 + g_2', with g' = g + wd theta."""
+    params = {"w": np.array([1.0, -1.0])}
+    state = optim.sgd_init(params)
+    optim.sgd_step(params, {"w": np.array([0.5, 0.0])}, state, lr=0.1, momentum=0.9, weight_decay=0.2)
+    buf1 = np.array([0.5 + 0.2, 0.0 - 0.2])
+    theta1 = np.array([1.0, -1.0]) - 0.1 * buf1
+    np.testing.assert_allclose(params["w"], theta1, rtol=1e-15)
+    optim.sgd_step(params, {"w": np.array([-1.0, 2.0])}, state, lr=0.1, momentum=0.9, weight_decay=0.2)
+    buf2 = 0.9 * buf1 + np.array([-1.0, 2.0]) + 0.2 * theta1
+    np.testing.assert_allclose(params["w"], theta1 - 0.1 * buf2, rtol=1e-15)
+
+
+def test_frozen_copy_is_untouched_and_state_is_per_parameter():
+    params = {"a": np.array([1.0]), "b": np.array([5.0])}
+    state = optim.adam_init(params)
+    optim.adam_step(params, {"a": np.array([1.0]), "b": np.array([-1.0])}, state, lr=0.1)
+    assert params["a"][0] < 1.0 < 5.0 < params["b"][0] and state["t"] == 1
+
+
+def test_clipping_scales_every_gradient_by_one_factor():
+    grads = {"a": np.array([3.0, 0.0]), "b": np.array([[-4.0]])}
+    before = optim.clip_grad_norm(grads, 2.5)
+    assert before == 5.0
+    np.testing.assert_allclose(grads["a"], [1.5, 0.0], rtol=1e-11)       # factor 2.5 / 5
+    np.testing.assert_allclose(grads["b"], [[-2.0]], rtol=1e-11)
+    assert optim.clip_grad_norm(grads, None) == pytest.approx(2.5)       # None: measure only
+    np.testing.assert_allclose(grads["a"], [1.5, 0.0], rtol=1e-11)
