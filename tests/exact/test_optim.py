@@ -77,3 +77,22 @@ def test_clipping_scales_every_gradient_by_one_factor():
     np.testing.assert_allclose(grads["b"], [[-2.0]], rtol=1e-11)
     assert optim.clip_grad_norm(grads, None) == pytest.approx(2.5)       # None: measure only
     np.testing.assert_allclose(grads["a"], [1.5, 0.0], rtol=1e-11)
+
+
+def test_default_hyperparameters_are_pytorchs():
+    """Adam's defaults are PyTorch's betas (0.9, 0.999) and eps 1e-8 (the same path as with them
+    given, over steps where they matter); SGD's momentum and weight decay default to 0 (two
+    plain steps add up, no buffer)."""
+    params = {"w": np.array([1.0])}
+    state = optim.adam_init(params)
+    path = []
+    for g in (2e-8, -5e-8, 1e-7):                      # |g| ~ eps: eps and both betas matter
+        optim.adam_step(params, {"w": np.array([g])}, state, lr=0.1)
+        path.append(float(params["w"][0]))
+    assert path == _adam(1.0, [2e-8, -5e-8, 1e-7], lr=0.1, eps=1e-8, betas=(0.9, 0.999))
+    assert path != _adam(1.0, [2e-8, -5e-8, 1e-7], lr=0.1, eps=1e-8, betas=(0.8, 0.999))
+    params = {"w": np.array([1.0])}
+    state = optim.sgd_init(params)
+    for g in (0.5, 0.25):
+        optim.sgd_step(params, {"w": np.array([g])}, state, lr=0.1)
+    assert params["w"][0] == pytest.approx(1.0 - 0.1 * 0.75, rel=1e-15)
