@@ -303,6 +303,29 @@ def train_epoch(model, split, config, state, rng):
     return total / len(order)
 
 
+def epoch_seconds(model, data, config, steps=10):
+    """Measured seconds of one training epoch of this run on this machine (one BLAS thread): the
+    mean of `steps` training steps (after two warm-up steps that compile the kernels) times the
+    epoch's batches, plus one validation pass. For sizing sweeps (--dry-run)."""
+    data = cast_data(data, config.dtype)
+    split = data["train"]
+    with blas_threads(1):
+        rng = np.random.default_rng(config.seed)
+        params = model.init(rng, dtype=np.dtype(config.dtype))
+        opt = optim.OPTIMIZERS[config.optimizer][0](params)
+        starts = range(0, len(split.y), config.batch_size)
+        batches = [np.arange(i, min(i + config.batch_size, len(split.y))) for i in starts][:steps + 2]
+        for idx in batches[:2]:
+            train_step(model, params, opt, split, idx, config, rng, config.lr)
+        start = time.perf_counter()
+        for idx in batches[2:]:
+            train_step(model, params, opt, split, idx, config, rng, config.lr)
+        per_step = (time.perf_counter() - start) / max(len(batches) - 2, 1)
+        start = time.perf_counter()
+        evaluate(model, params, data["val"], config)
+        return per_step * len(starts) + time.perf_counter() - start
+
+
 def _select(model, data, config, state, record):
     """Evaluate on validation; keep the parameters if they are the best so far."""
     val = evaluate(model, state["params"], data["val"], config)

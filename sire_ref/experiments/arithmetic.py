@@ -8,7 +8,7 @@ grid (the lambda is chosen per length and seed on a validation split), DeepSets 
 on the same data (see integer_tasks.py for the setup). Prints mean (std) test accuracy (RMSE for
 variance) by n, writes <out>/arithmetic_<task>.png and .json. Each run is its own result file
 under <out>/runs/arithmetic_<task>/ (finished runs are skipped on rerun; --jobs spreads runs
-over processes).
+over a local Dask cluster, --scheduler runs them on an existing one).
 """
 import sys
 
@@ -16,7 +16,6 @@ from ..io import write_json
 from . import cli, integer_tasks
 from .integer_tasks import CONVERGED, run_one, specs_for
 from .report import method_table, plot_curves, select, training_summary
-from .sweep import run_sweep
 
 PRESETS = {
     # quick: n = 5 at the paper's data size, two seeds, trained to a plateau (about 17 minutes for sum
@@ -47,7 +46,10 @@ def main(argv=None):
         args.seeds = PAPER_SEEDS[args.task]
     methods = args.methods or [m for m in METHODS if not (m == "pisgd" and args.task == "variance")]
     name = f"arithmetic_{args.task}"
-    results = run_sweep(run_one, specs_for(args, args.task, methods), f"{args.out}/runs/{name}", args.jobs)
+    results = cli.sweep(args, run_one, specs_for(args, args.task, methods), f"{args.out}/runs/{name}",
+                        integer_tasks.estimate)
+    if results is None:
+        return 0
     best = select(results)
     metric = "RMSE" if args.task == "variance" else "accuracy"
     text = method_table(best, methods, args.lengths, metric) + "\n" + training_summary(results)

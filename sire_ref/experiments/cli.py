@@ -10,6 +10,10 @@ bad value stops the parser with a message naming the option, before anything run
 """
 import argparse
 import math
+import sys
+from collections import Counter
+
+from .sweep import SCHEDULER_ENV, SweepFailed, run_sweep
 
 BACKENDS = ("numpy", "numba", "auto")
 DEFAULT_OUT = "results"     # not tracked by git: a user's runs never touch the committed figures/
@@ -59,8 +63,58 @@ def parse_args(module, doc, presets, argv, add_arguments=None):
         add_arguments(parser, shown)
     parser.add_argument("--out", type=_folder, default=DEFAULT_OUT,
                         help=f"output folder (default {DEFAULT_OUT}/; figures/ holds the committed ones)")
+    parser.add_argument("--jobs", type=positive_int, default=1,
+                        help="runs at a time on this machine: 1 (default) runs them in this process, "
+                             "N > 1 on an embedded Dask cluster of N worker processes")
+    parser.add_argument("--scheduler", default=None,
+                        help=f"address of a running Dask scheduler (tcp://host:8786) to run on instead "
+                             f"(default ${SCHEDULER_ENV} if set; README: cluster recipe)")
+    parser.add_argument("--checkpoint-dir", type=_folder, default=None,
+                        help="where runs checkpoint (default <out>/runs/<experiment>/checkpoints; "
+                             "with --scheduler each worker's temp dir unless this names shared storage)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the number of runs, their cost measured by a short timing probe "
+                             "here, and the total CPU-hours; train nothing")
     args = parser.parse_args(argv)
     for key, value in presets[args.preset].items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
     return args
+
+
+def sweep(args, runner, specs, out_dir, estimate):
+    """Run `specs` as the command line asks: returns {name: result}, or None after a --dry-run.
+
+    estimate(specs) -> [(label, seconds per run, count)] prices the runs (--dry-run). A failed
+    run exits with status 1 (after the others finished), an unreachable scheduler with 2."""
+    if args.dry_run:
+        print_plan(specs, estimate(specs))
+        return None
+    try:
+        return run_sweep(runner, specs, out_dir, args.jobs, args.scheduler, args.checkpoint_dir)
+    except SweepFailed as err:
+        print(f"\n{err}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except ConnectionError as err:
+        print(f"error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def print_plan(specs, priced):
+    """The --dry-run report: runs per kind, their measured cost, and the total in CPU-hours."""
+    print(f"dry run: {len(specs)} runs (upper bounds: every run trains all its epochs; runs stop "
+          f"earlier at a plateau)")
+    total = 0.0
+    for label, seconds, count in priced:
+        total += seconds * count
+        print(f"  {count:>5} x {label}: at most {seconds / 60:.1f} min each")
+    print(f"total: at most {total / 3600:.1f} CPU-hours on cores like this machine's (one core per run)")
+
+
+def count_kinds(specs, kind):
+    """[(representative spec, how many)] grouping specs by kind(spec), in first-seen order."""
+    counts = Counter(kind(s) for s in specs)
+    first = {}
+    for s in specs:
+        first.setdefault(kind(s), s)
+    return [(first[k], counts[k]) for k in counts]

@@ -16,7 +16,6 @@ from ..io import write_json
 from . import cli, integer_tasks
 from .integer_tasks import CONVERGED, run_one, specs_for
 from .report import training_summary
-from .sweep import run_sweep
 
 PAPER = {0.0: {10: "0.9346 (0.006)", 15: "0.9461 (0.001)", 20: "0.9678 (0.005)"},
          0.01: {10: "0.9584 (0.008)", 15: "0.9658 (0.008)", 20: "0.9780 (0.004)"}}
@@ -33,7 +32,9 @@ def main(argv=None):
     args = cli.parse_args("half_range", __doc__, PRESETS, argv, integer_tasks.add_arguments)
     args.lambdas = [0.01]
     specs = specs_for(args, "half_range", ["gru", "sire"])
-    results = run_sweep(run_one, specs, f"{args.out}/runs/half_range", args.jobs)
+    results = cli.sweep(args, run_one, specs, f"{args.out}/runs/half_range", integer_tasks.estimate)
+    if results is None:
+        return 0
     rows = {}
     for lam, method in ((0.0, "gru"), (0.01, "sire")):
         rows[lam] = {n: [r["test"] for r in results.values()

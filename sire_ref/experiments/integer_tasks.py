@@ -15,7 +15,6 @@ orders at test). Accuracy: the rounded prediction equals the target; variance re
 the sweep's specs; `add_arguments` the options the three scripts share.
 """
 import dataclasses
-import os
 
 import numpy as np
 
@@ -23,7 +22,7 @@ from ..data.arithmetic import make_data
 from ..io import digest
 from ..models import DeepSets, RecurrentSetModel
 from ..nn.encoders import Embedding
-from ..train import RunOptions, TrainConfig, train
+from ..train import RunOptions, TrainConfig, epoch_seconds, train
 from . import cli
 from .pisgd import predict_vote
 
@@ -93,19 +92,43 @@ def _print(text):
     print(text, flush=True)       # from a worker process too: a long run shows a line a minute
 
 
-def run_one(spec, out_dir):
-    """Train one RunSpec; returns {"val", "test", "curve", "summary", ...} (metric per the task)."""
+def _setup(spec):
+    """(data, model, TrainConfig) of a RunSpec."""
     data = make_data(spec.data_seed, spec.task, spec.length, spec.n_train, spec.n_val, spec.n_test,
                      spec.max_value)
     model = build_model(spec.method, spec.max_value, data["train"].y, spec.hidden, backend=spec.backend)
-    metric = "rmse" if spec.task == "variance" else "accuracy"
     reg = spec.method if spec.method in ("sire", "sub") and spec.lam > 0 else "none"
     config = TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, loss="l1",
-                         metric=metric, reg=reg, lam=spec.lam, reg_samples=spec.batch_size,
-                         estimator=spec.estimator, seed=spec.seed, dtype=spec.dtype,
-                         permute_inputs=spec.method == "pisgd", eval_every=spec.eval_every,
-                         plateau_patience=spec.plateau_patience, plateau_decays=spec.plateau_decays)
-    result = train(model, data, config, os.path.join(out_dir, "checkpoints"), spec.name,
+                         metric="rmse" if spec.task == "variance" else "accuracy", reg=reg, lam=spec.lam,
+                         reg_samples=spec.batch_size, estimator=spec.estimator, seed=spec.seed,
+                         dtype=spec.dtype, permute_inputs=spec.method == "pisgd",
+                         eval_every=spec.eval_every, plateau_patience=spec.plateau_patience,
+                         plateau_decays=spec.plateau_decays)
+    return data, model, config
+
+
+def estimate(specs):
+    """--dry-run pricing: [(label, seconds per run at most, count)], one timing probe
+    (train.epoch_seconds) per kind of run (task, length, method, regularized or not, sizes)."""
+    def kind(spec):
+        return dataclasses.replace(spec, seed=0, data_seed=1000, lam=float(spec.lam > 0))
+
+    priced = []
+    for spec, count in cli.count_kinds(specs, kind):
+        data, model, config = _setup(spec)
+        seconds = epoch_seconds(model, data, config) * spec.epochs
+        label = f"{spec.task} n={spec.length} {spec.method}{' (lambda > 0)' if spec.lam > 0 else ''}, " \
+                f"{spec.epochs} epochs of {spec.n_train} sequences"
+        priced.append((label, seconds, count))
+    return priced
+
+
+def run_one(spec, checkpoint_dir):
+    """Train one RunSpec, checkpointing under checkpoint_dir; returns {"val", "test", "curve",
+    "summary", ...} (metric per the task). The sweep runner's unit of work."""
+    data, model, config = _setup(spec)
+    metric = config.metric
+    result = train(model, data, config, checkpoint_dir, spec.name,
                    RunOptions(checkpoint_every=10, progress_seconds=60), log=_print)
     out = {"val": result["metrics"]["val"]["metric"], "test": result["metrics"]["test"]["metric"],
            "train": result["metrics"]["train"]["metric"], "best_epoch": result["best"]["epoch"],
@@ -134,7 +157,7 @@ def specs_for(args, task, methods, max_value=99):
 
 
 def add_arguments(p, shown):
-    """The options of the integer-sequence scripts besides cli's (epochs, training size, jobs)."""
+    """The options of the integer-sequence scripts besides cli's (epochs, convergence, training size)."""
     p.add_argument("--epochs", type=cli.positive_int, default=None,
                    help=f"most training epochs; runs end earlier at a plateau ({shown('epochs')})")
     p.add_argument("--plateau-patience", type=cli.positive_int, default=None,
@@ -146,7 +169,6 @@ def add_arguments(p, shown):
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help=f"training precision ({shown('dtype')})")
     p.add_argument("--n-train", type=cli.positive_int, default=None, help=f"training sequences ({shown('n_train')})")
-    p.add_argument("--jobs", type=cli.positive_int, default=1, help="worker processes (default 1)")
 
 
 # What every integer-task preset shares: float32 on the fastest backend, trained to a plateau.

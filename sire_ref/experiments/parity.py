@@ -8,18 +8,20 @@ width 100, ReLU) on 1000 Boolean sequences of lengths 2..10; selects each on a
 validation set of the same lengths (never on test); and tests on 3000 sequences of
 lengths 2..100 in buckets of 10. The exact 3-neuron RNN of Theorem 4 (Eq. 3.2) is the
 third curve. Prints accuracy by test length for every seed and the mean, and writes
-<out>/parity.png and <out>/parity.json; training runs checkpoint under <out>/runs/parity/
-so an interrupted call resumes and finished runs are not repeated.
+<out>/parity.png and <out>/parity.json. Every run (model x seed) is a ParitySpec on the sweep
+runner (sweep.py): its record lands under <out>/runs/parity/results/, its checkpoints under
+<out>/runs/parity/checkpoints/, so an interrupted call resumes and finished runs are not
+repeated; --jobs N spreads them over a local Dask cluster, --scheduler over an existing one.
 """
+import dataclasses
 import sys
 import time
-
 
 from ..constructions import parity_rnn
 from ..data.parity import TEST_BUCKETS, make_data
 from ..io import digest, write_json
 from ..models import DeepSets, RecurrentSetModel
-from ..train import RunOptions, TrainConfig, train
+from ..train import RunOptions, TrainConfig, epoch_seconds, train
 from . import cli
 from .report import bucket_table, plot_curves
 
@@ -53,40 +55,100 @@ def parse_args(argv):
     return cli.parse_args("parity", __doc__, PRESETS, argv, _own_arguments)
 
 
-def run(args, log=print):
-    data = make_data(args.data_seed)
-    test = data["test"]
-    labels = [str(hi) for _, hi in TEST_BUCKETS]
-    runs = {"RNN": {}, "DeepSets": {}}
-    # The model and data a checkpoint was made with are part of its name (the TrainConfig inside
-    # it is compared on resume): other settings start their own runs, never reuse these.
-    shared = {"data_seed": args.data_seed, "backend": args.backend}   # the rest is in TrainConfig
-    rnn_tag, ds_tag = digest(dict(shared, cell=args.cell, hidden=args.hidden)), digest(shared)
-    for seed in range(args.seeds):
-        rnn = RecurrentSetModel(1, args.hidden, 1, cell=args.cell, backend=args.backend)
-        cfg = TrainConfig(epochs=args.rnn_epochs, batch_size=args.batch_size, lr=args.lr, seed=seed,
-                          eval_every=5, dtype=args.dtype)
-        runs["RNN"][seed] = train(rnn, data, cfg, f"{args.out}/runs/parity", f"{args.cell}-seed{seed}-{rnn_tag}",
-                                  OPTIONS, log)
-        ds = DeepSets(1, [1, 100, 100], (100,), 1, activation="relu", backend=args.backend)
-        cfg = TrainConfig(epochs=args.deepsets_epochs, batch_size=args.batch_size, lr=args.deepsets_lr,
-                          seed=seed, eval_every=5, dtype=args.dtype)
-        runs["DeepSets"][seed] = train(ds, data, cfg, f"{args.out}/runs/parity", f"deepsets-seed{seed}-{ds_tag}",
-                                       OPTIONS, log)
-    exact = (parity_rnn(test.x, test.lengths) == test.y)
-    curves = {name: {seed: [r["metrics"]["test"]["groups"][g] for g in labels] for seed, r in rs.items()}
-              for name, rs in runs.items()}
-    curves["exact RNN (Eq. 3.2)"] = {0: [float(exact[test.groups == int(g)].mean()) for g in labels]}
-    return runs, curves, labels
+@dataclasses.dataclass(frozen=True)
+class ParitySpec:
+    """One parity training run. model: "recurrent" (a `cell` with `hidden` units) or "deepsets"
+    (cell "none", hidden 0: its fixed architecture);
+    seed: the model's; data_seed: the data sets'; epochs, lr, batch_size, dtype, backend: as in
+    TrainConfig and the models. `name` carries the readable fields and a digest of all of them."""
+    model: str
+    cell: str
+    hidden: int
+    seed: int
+    data_seed: int
+    epochs: int
+    lr: float
+    batch_size: int
+    dtype: str
+    backend: str
+
+    @property
+    def name(self):
+        label = self.cell if self.model == "recurrent" else "deepsets"
+        return f"{label}-seed{self.seed}-{digest(dataclasses.asdict(self))}"
+
+
+def specs_for(args):
+    """Per seed: the recurrent model and DeepSets, with the command line's settings."""
+    shared = dict(data_seed=args.data_seed, batch_size=args.batch_size, dtype=args.dtype, backend=args.backend)
+    return [spec for seed in range(args.seeds) for spec in (
+        ParitySpec(model="recurrent", cell=args.cell, hidden=args.hidden, seed=seed, epochs=args.rnn_epochs,
+                   lr=args.lr, **shared),
+        ParitySpec(model="deepsets", cell="none", hidden=0, seed=seed, epochs=args.deepsets_epochs,
+                   lr=args.deepsets_lr, **shared))]
+
+
+def _setup(spec):
+    """(data, model, TrainConfig) of a ParitySpec."""
+    if spec.model == "recurrent":
+        model = RecurrentSetModel(1, spec.hidden, 1, cell=spec.cell, backend=spec.backend)
+    else:
+        model = DeepSets(1, [1, 100, 100], (100,), 1, activation="relu", backend=spec.backend)
+    config = TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, seed=spec.seed,
+                         eval_every=5, dtype=spec.dtype)
+    return make_data(spec.data_seed), model, config
+
+
+def run_one(spec, checkpoint_dir):
+    """Train one ParitySpec (the sweep's unit of work); its result without the parameters."""
+    data, model, config = _setup(spec)
+    result = train(model, data, config, checkpoint_dir, spec.name, OPTIONS,
+                   log=lambda text: print(text, flush=True))
+    out = {k: result[k] for k in ("config", "best", "epochs_run", "metrics", "history", "stopped")}
+    out["summary"] = (f"val accuracy {result['best']['metric']:.3f}, {result['epochs_run']} epochs, "
+                      f"worst test bucket {min(result['metrics']['test']['groups'].values()):.3f}")
+    return out
+
+
+def estimate(specs):
+    """--dry-run pricing: [(label, seconds per run at most, count)], one probe per model kind."""
+    def kind(spec):
+        return dataclasses.replace(spec, seed=0)
+
+    priced = []
+    for spec, count in cli.count_kinds(specs, kind):
+        data, model, config = _setup(spec)
+        priced.append((f"{spec.name.split('-')[0]} ({spec.epochs} epochs)",
+                       epoch_seconds(model, data, config) * spec.epochs, count))
+    return priced
+
+
+def curves_of(results, seeds, labels):
+    """Test accuracy per length bucket: {"RNN" | "DeepSets": {seed: [per bucket]}}."""
+    curves = {"RNN": {}, "DeepSets": {}}
+    for r in results.values():
+        name = "RNN" if r["spec"]["model"] == "recurrent" else "DeepSets"
+        curves[name][r["spec"]["seed"]] = [r["metrics"]["test"]["groups"][g] for g in labels]
+    return {name: {seed: c[seed] for seed in range(seeds)} for name, c in curves.items()}
 
 
 def main(argv=None):
     args = parse_args(argv)
     start = time.perf_counter()
-    runs, curves, labels = run(args)
+    results = cli.sweep(args, run_one, specs_for(args), f"{args.out}/runs/parity", estimate)
+    if results is None:
+        return 0
+    test = make_data(args.data_seed)["test"]
+    labels = [str(hi) for _, hi in TEST_BUCKETS]
+    curves = curves_of(results, args.seeds, labels)
+    exact = (parity_rnn(test.x, test.lengths) == test.y)
+    curves["exact RNN (Eq. 3.2)"] = {0: [float(exact[test.groups == int(g)].mean()) for g in labels]}
     print()
     print(bucket_table(curves, labels, title="test accuracy by length bucket (upper end of bucket)"))
-    train_fit = {name: {seed: r["metrics"]["train"]["metric"] for seed, r in rs.items()}
+    runs = {"RNN": {}, "DeepSets": {}}
+    for r in results.values():
+        runs["RNN" if r["spec"]["model"] == "recurrent" else "DeepSets"][r["spec"]["seed"]] = r
+    train_fit = {name: {seed: rs[seed]["metrics"]["train"]["metric"] for seed in sorted(rs)}
                  for name, rs in runs.items()}
     for name, fits in train_fit.items():
         print(f"{name} training accuracy per seed: " + ", ".join(f"{v:.3f}" for v in fits.values()))
@@ -98,7 +160,7 @@ def main(argv=None):
     write_json(f"{args.out}/parity.json", {
         "args": vars(args), "buckets": TEST_BUCKETS, "curves": curves, "train_accuracy": train_fit,
         "runs": {name: {seed: {k: r[k] for k in ("config", "best", "epochs_run", "metrics", "history")}
-                        for seed, r in rs.items()} for name, rs in runs.items()},
+                        for seed, r in sorted(rs.items())} for name, rs in runs.items()},
         "seconds": time.perf_counter() - start})
     print(f"\nwrote {png} and {args.out}/parity.json in {time.perf_counter() - start:.0f} s")
     return 0

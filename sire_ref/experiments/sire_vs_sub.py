@@ -16,7 +16,6 @@ from ..io import save_figure, write_json
 from . import cli, integer_tasks
 from .integer_tasks import CONVERGED, run_one, specs_for
 from .report import training_summary
-from .sweep import run_sweep
 
 PRESETS = {
     # Appendix C's size (200 training sequences) is small: both presets train it to a plateau;
@@ -55,7 +54,9 @@ def plot(curves, tests, path):
 def main(argv=None):
     args = cli.parse_args("sire_vs_sub", __doc__, PRESETS, argv, integer_tasks.add_arguments)
     specs = specs_for(args, "sum", ["sire", "sub"], max_value=19)
-    results = run_sweep(run_one, specs, f"{args.out}/runs/sire_vs_sub", args.jobs)
+    results = cli.sweep(args, run_one, specs, f"{args.out}/runs/sire_vs_sub", integer_tasks.estimate)
+    if results is None:
+        return 0
     chosen, curves, tests, lines = {}, {}, {}, []
     for method in ("sire", "sub"):
         # One lambda per regularizer: the best mean holdout accuracy over the repeats.

@@ -115,9 +115,25 @@ def test_sweep_rejects_bad_specs(tmp_path):
         run_sweep(_runner, [_Spec("a", 1)] * 2, str(tmp_path))
     with pytest.raises(ValueError, match="file-safe"):
         run_sweep(_runner, [_Spec("a/b", 1)], str(tmp_path))
-    with pytest.raises(RuntimeError, match="boom"):
-        run_sweep(_runner, [_Spec("f", 1, fail=True)], str(tmp_path))
+
+
+
+def test_a_failing_run_is_reported_and_the_sweep_goes_on(tmp_path):
+    """Issue 13.3: the failing spec's traceback and spec are reported, the other runs finish and are
+    kept, and SweepFailed names the failed runs; a rerun retries only them."""
+    from sire_ref.experiments.sweep import SweepFailed
+    specs = [_Spec("a", 1), _Spec("f", 2, fail=True), _Spec("c", 3)]
+    lines = []
+    with pytest.raises(SweepFailed, match="1 of 3 runs failed: f;") as err:
+        run_sweep(_runner, specs, str(tmp_path), log=lines.append)
+    assert "RuntimeError: boom" in err.value.failures["f"] and "'fail': True" in err.value.failures["f"]
+    assert any("f: FAILED" in line and "boom" in line for line in lines)
     assert not os.path.exists(result_path(str(tmp_path), "f"))          # nothing half-written
+    assert read_record(result_path(str(tmp_path), "c"))["value"] == 9
+    lines.clear()
+    with pytest.raises(SweepFailed):
+        run_sweep(_runner, specs, str(tmp_path), log=lines.append)
+    assert "2 of 3 runs already done; 1 to run" in lines[0]
 
 
 def test_sweep_stops_at_a_damaged_or_foreign_record(tmp_path):

@@ -26,8 +26,7 @@ def test_smoke_run_writes_table_figure_and_json(tmp_path, capsys):
     # A second call finds both runs finished and does not train again.
     assert parity.main(TINY + ["--out", str(tmp_path)]) == 0
     again = capsys.readouterr().out
-    assert "already finished (at epoch 2, stopped by epochs)" in again and "epoch 1/2" not in again
-    assert "resuming" not in again
+    assert "2 of 2 runs already done; 0 to run" in again and "epoch 1/2" not in again
 
 
 def test_exact_construction_is_perfect_on_the_test_set():
@@ -55,12 +54,12 @@ def test_other_model_settings_never_reuse_a_checkpoint(tmp_path):
     assert parity.main(args + ["--hidden", "4"]) == 0
     assert parity.main(args + ["--hidden", "5"]) == 0
     assert parity.main(args + ["--hidden", "5", "--data-seed", "3"]) == 0
-    runs = sorted(p.name for p in (tmp_path / "runs" / "parity").glob("rnn-seed0-*.ckpt.npz"))
+    runs = sorted(p.name for p in (tmp_path / "runs" / "parity" / "checkpoints").glob("rnn-seed0-*.ckpt.npz"))
     assert len(runs) == 3
     import numpy as np
     shapes = set()
     for name in runs:
-        with np.load(tmp_path / "runs" / "parity" / name) as z:
+        with np.load(tmp_path / "runs" / "parity" / "checkpoints" / name) as z:
             shapes.add(z["params/cell.weight_hh"].shape)
     assert shapes == {(4, 4), (5, 5)}
 

@@ -1,5 +1,6 @@
-"""Issue 11.4: a sweep's parent interrupted by Ctrl-C (SIGINT) or killed (SIGKILL), in a real
-subprocess: workers stop promptly, finished results are kept, and a rerun completes the rest."""
+"""Issues 11.4 and 13.3: a sweep's client (with its embedded Dask cluster) interrupted by Ctrl-C
+(SIGINT) or killed (SIGKILL), in a real subprocess: workers stop promptly, finished results are
+kept, and a rerun completes the rest."""
 import os
 import signal
 import subprocess
@@ -20,9 +21,10 @@ SCRIPT = textwrap.dedent("""
         name: str
         seconds: float
 
-    def slow(spec, out_dir):
-        os.makedirs(os.path.join(out_dir, "started"), exist_ok=True)
-        with open(os.path.join(out_dir, "started", spec.name), "w") as f:
+    def slow(spec, checkpoint_dir):
+        started = os.path.join(os.path.dirname(checkpoint_dir), "started")   # <out>/started
+        os.makedirs(started, exist_ok=True)
+        with open(os.path.join(started, spec.name), "w") as f:
             f.write(str(os.getpid()))
         time.sleep(spec.seconds)
         return {"summary": "ok"}
@@ -112,4 +114,10 @@ def test_workers_exit_when_the_parent_is_killed(tmp_path):
     assert len(workers) == 2
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=10)
-    _wait_for(lambda: not any(_alive(p) for p in workers), timeout=10)
+    _wait_for(lambda: not any(_alive(p) for p in workers), timeout=20)
+    assert _results(tmp_path) == ["run-0.json", "run-1.json"]
+    # Resume after the client was killed: the finished runs are kept, the rest complete.
+    rerun = _start(tmp_path, seconds=0.1)
+    out, _ = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0 and "2 of 8 runs already done; 6 to run" in out, out
+    assert len(_results(tmp_path)) == 8
