@@ -28,6 +28,7 @@ stops the embedded cluster's workers and says how to resume; if this process is 
 outright, the embedded workers lose their scheduler and exit.
 """
 import dataclasses
+import importlib.util
 import os
 import re
 import tempfile
@@ -222,8 +223,5 @@ class _client:
 
 
 def _has_dashboard():
-    try:
-        import bokeh  # noqa: F401  (Dask's dashboard needs it)
-    except ImportError:
-        return False
-    return True
+    """Dask's dashboard needs bokeh, which is optional."""
+    return importlib.util.find_spec("bokeh") is not None

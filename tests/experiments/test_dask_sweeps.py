@@ -5,7 +5,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 
@@ -57,6 +56,23 @@ def test_an_unreachable_scheduler_fails_fast_and_clearly(tmp_path):
     with pytest.raises(ConnectionError, match=r"could not reach a Dask scheduler at 'tcp://127.0.0.1:9'"):
         run_sweep(run_one, _specs()[:1], str(tmp_path), scheduler="tcp://127.0.0.1:9", log=lambda _: None)
     assert time.monotonic() - start < 15
+
+
+def test_the_command_line_exits_2_on_an_unreachable_scheduler_and_1_on_a_failed_run(tmp_path, capsys,
+                                                                                   monkeypatch):
+    from sire_ref.experiments import parity
+    tiny = ["--seeds", "1", "--rnn-epochs", "1", "--deepsets-epochs", "1", "--out", str(tmp_path)]
+    with pytest.raises(SystemExit) as stop:
+        parity.main(tiny + ["--scheduler", "tcp://127.0.0.1:9"])
+    assert stop.value.code == 2 and "could not reach a Dask scheduler" in capsys.readouterr().err
+
+    def broken(spec, checkpoint_dir):
+        raise RuntimeError("a broken run")
+
+    monkeypatch.setattr(parity, "run_one", broken)
+    with pytest.raises(SystemExit) as stop:
+        parity.main(tiny)
+    assert stop.value.code == 1 and "2 of 2 runs failed" in capsys.readouterr().err
 
 
 def _start(args, log):
