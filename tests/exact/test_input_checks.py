@@ -259,3 +259,14 @@ def test_masked_arrays_are_refused_on_every_backend(case, backend):
         cell.forward(params, np.ma.masked_array(x, mask=x > 0), lengths, backend=backend)
     with pytest.raises(TypeError, match="lengths is a numpy masked array"):
         cell.forward(params, x, np.ma.masked_array(lengths), backend=backend)
+
+
+def test_step_and_step_backward_check_dtypes(case):
+    cell, params, x, _, _ = case
+    with pytest.raises(TypeError, match="s has dtype float32 but the parameters are float64"):
+        cell.step(params, np.zeros((3, 3), np.float32), x[:, 0])
+    with pytest.raises(TypeError, match="x_t has dtype float32 but the parameters are float64"):
+        cell.step(params, np.zeros((3, 3)), x[:, 0].astype(np.float32))
+    _, cache = cell.step(params, np.zeros((3, 3)), x[:, 0])
+    with pytest.raises(TypeError, match="ds_next has dtype float32"):
+        cell.step_backward(params, cache, np.ones((3, 3), np.float32))

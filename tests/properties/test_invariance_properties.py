@@ -7,10 +7,11 @@ counts the examples on which it checked its conclusion and fails if there were t
 none passes vacuously (the `ci` profile of tests/conftest.py is derandomized).
 """
 import numpy as np
+import pytest
 from hypothesis import event, given, strategies as st, target
 
 from finite_state import OneBadTransition, ReachableOnly, ShallowOnly, swap_gap
-from proofs.invariance import (adjacent_swap_bound, cell_update, pair_gaps, permutation_gaps,
+from proofs.invariance import (adjacent_swap_bound, cell_update, fold, pair_gaps, permutation_gaps,
                                state_lipschitz_bound)
 from sire_ref.cells import gru, rnn
 
@@ -98,6 +99,15 @@ def test_one_bad_transition_is_found_by_the_contrapositive():
             gaps, draw = pair_gaps(model, model.s0, x, np.array(lengths))
             assert gaps.max() > 0                                               # so found
             assert gaps[draw["size"] == 0].max() == 0.0                        # never at s_0
+            # Row by row, each gap is exactly what folding the row's subset and pair gives.
+            for n in range(len(gaps)):
+                b, m = draw["seq"][n], draw["size"][n]
+                state = fold(model, model.s0[None], x[b][None, draw["subset"][n, :m]])[0]
+                tokens = x[b, [draw["a"][n], draw["c"][n]], 0].astype(int)
+                assert gaps[n] == swap_gap(model, state, *tokens)
+            # The subset of the witness, in its two disagreeing orders, is 1/2 apart per coordinate.
+            worst = _largest_permutation_gap(model, model.s0, x, lengths)
+            assert worst == pytest.approx(0.5 * np.sqrt(H - 1), rel=1e-15)
             target(float(-(gaps > 0).mean()), label="fewest nonzero pair gaps")
             event(f"nonzero pair gaps: {int((gaps > 0).sum())} of {gaps.size}")
             checked.append(True)
@@ -149,3 +159,28 @@ def test_swap_bound_needs_the_full_lipschitz_factor():
     _, halved = adjacent_swap_bound(cell_update(rnn, params), params["s0"], ys, [1, 0, 2, 3], L / 2)
     assert L == np.float64(0.9) or abs(L - 0.9) < 1e-12
     assert bound / 2 < gap <= bound and gap > halved
+
+
+def test_gru_lipschitz_bound_is_its_formula_and_holds():
+    """state_lipschitz_bound("gru") is 1 + ||W_hn|| + (G / 4) ||W_hr|| + ||W_hz|| / 2 with G the
+    largest row sum of |W_hn| plus |b_hn| (norms: largest singular values), and no pair of states
+    in the box |s| <= 1 is stretched by more than it."""
+    rng = np.random.default_rng(4)
+    params = {k: 2 * v for k, v in gru.init_params(2, 3, rng).items()}
+    params["s0"] = rng.uniform(-1, 1, size=3)
+    W, H = params["weight_hh"], 3
+    sigma = lambda A: np.linalg.svd(A, compute_uv=False)[0]  # noqa: E731
+    G = max(np.abs(W[2 * H:]).sum(axis=1) + np.abs(params["bias_hh"][2 * H:]))
+    L = state_lipschitz_bound("gru", params)
+    assert L == pytest.approx(1 + sigma(W[2 * H:]) + G / 4 * sigma(W[:H]) + sigma(W[H:2 * H]) / 2, rel=1e-12)
+    s1, s2, xs = rng.uniform(-1, 1, (500, 3)), rng.uniform(-1, 1, (500, 3)), rng.normal(size=(500, 2))
+    f = cell_update(gru, params)
+    stretch = np.linalg.norm(f(s1, xs) - f(s2, xs), axis=1) / np.linalg.norm(s1 - s2, axis=1)
+    assert stretch.max() <= L
+    params["s0"][0] = 1.0
+    state_lipschitz_bound("gru", params)                     # |s0| = 1 is inside the box
+    params["s0"][0] = 1.5
+    with pytest.raises(ValueError, match=r"the GRU bound needs \|s0\| <= 1"):
+        state_lipschitz_bound("gru", params)
+    with pytest.raises(ValueError, match="cell_name must be 'rnn' or 'gru', got 'lstm'"):
+        state_lipschitz_bound("lstm", params)
