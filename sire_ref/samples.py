@@ -151,7 +151,8 @@ def _check_positions(name, pos, valid, row_lengths):
 def check_samples(samples, kind, batch, seq_len, lengths=None):
     """Validate a SIRE (kind="sire") or SUB (kind="sub") draw for x of shape (batch, seq_len, ...)
     with these `lengths` (None: every sequence has length seq_len). The draw's own "lengths"
-    must equal them: positions beyond a sequence's length would read its padding."""
+    must equal them: positions beyond a sequence's length would read its padding. Returns the
+    draw's position arrays as int64 (without "lengths")."""
     keys = {"sire": ("seq", "subset", "size", "a", "c"), "sub": ("seq", "subset", "size", "p", "q")}[kind]
     keys = keys + ("lengths",)
     if not isinstance(samples, dict) or set(samples) != set(keys):
@@ -196,5 +197,4 @@ def check_samples(samples, kind, batch, seq_len, lengths=None):
                 raise ValueError(f"samples['{k}'] rows must be permutations of 0..size-1, -1 after")
     if np.any(np.diff(np.sort(np.concatenate(used, axis=1), axis=1), axis=1) == 0):
         raise ValueError("samples: the positions of a row (subset, and a, c for SIRE) must be distinct")
-    arr["lengths"] = lengths
     return arr
