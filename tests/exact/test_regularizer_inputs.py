@@ -17,6 +17,13 @@ def case(cell):
     return cell, params, x, lengths
 
 
+def _points_at_a_caller(warning):
+    """The warning names the code that called the sampler: neither sire_ref/samples.py itself nor
+    pytest's machinery above the test (mutmut's trampoline may stand in for the test's frame)."""
+    return not warning.filename.endswith("samples.py") and "_pytest" not in warning.filename \
+        and "pluggy" not in warning.filename
+
+
 def _sire_draw(lengths, n=6, estimator="subset"):
     return sample_sire(np.random.default_rng(1), lengths, n, estimator)
 
@@ -109,7 +116,7 @@ def test_an_empty_prefix_draw_gives_zeros(case):
     states, _ = cell.forward(params, x, lengths)
     with pytest.warns(RuntimeWarning, match="sample_sire: no sequence has length >= 2") as seen:
         draw = sample_sire(np.random.default_rng(0), lengths, 4, "prefix")
-    assert seen[0].filename == __file__                  # the warning points at the caller
+    assert _points_at_a_caller(seen[0])
     out = sire_from_states(cell, params, x, states, draw, lengths, with_dx=True)
     assert out.value == 0 and out.value.dtype == np.float64 and out.dx.shape == x.shape
     assert not np.any(out.dx) and not np.any(out.dstates) and out.dstates.shape == states.shape
@@ -147,4 +154,4 @@ def test_samplers_name_their_arguments():
         sample_sire(rng, [3, 2], 2, "middle")
     with pytest.warns(RuntimeWarning, match="sample_sub: no sequence has length >= 2") as seen:
         sample_sub(rng, [1], 2)
-    assert seen[0].filename == __file__
+    assert _points_at_a_caller(seen[0])
