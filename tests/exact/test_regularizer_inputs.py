@@ -79,6 +79,8 @@ def test_malformed_draws_are_named(case):
     cell, params, x, lengths = case
     with pytest.raises(TypeError, match=r"samples must be a dict with keys .*, got list"):
         sire(cell, params, x, [1, 2], lengths)
+    with pytest.raises(TypeError, match=r"samples must be a dict with keys .*, got \['a', 'seq'\]"):
+        sire(cell, params, x, {"seq": np.zeros(1, int), "a": np.zeros(1, int)}, lengths)
     draw = _sire_draw(lengths)
     with pytest.raises(TypeError, match=r"samples\['a'\] must be an integer array, got float64"):
         sire(cell, params, x, dict(draw, a=draw["a"].astype(float)), lengths)
@@ -108,6 +110,11 @@ def test_sire_from_states_checks_states_and_both_prefix_conditions(case):
     shifted_pair = dict(draw, a=draw["c"], c=draw["a"])             # S is a prefix, (a, c) swapped
     with pytest.raises(ValueError, match='must be a "prefix" draw'):
         sire_from_states(cell, params, x, states, shifted_pair, lengths)
+    room = draw["size"] + 2 < lengths[draw["seq"]]                    # only c moves: a = t still
+    assert room.any()
+    c_only = dict(draw, c=np.where(room, draw["size"] + 2, draw["c"]))
+    with pytest.raises(ValueError, match='must be a "prefix" draw'):
+        sire_from_states(cell, params, x, states, c_only, lengths)
 
 
 def test_an_empty_prefix_draw_gives_zeros(case):
@@ -121,6 +128,19 @@ def test_an_empty_prefix_draw_gives_zeros(case):
     assert out.value == 0 and out.value.dtype == np.float64 and out.dx.shape == x.shape
     assert not np.any(out.dx) and not np.any(out.dstates) and out.dstates.shape == states.shape
     assert all(not np.any(g) and g.shape == params[k].shape for k, g in out.grads.items())
+
+
+def test_empty_draws_keep_the_parameters_dtype(case):
+    cell, params, x, _ = case
+    p32 = {k: v.astype(np.float32) for k, v in params.items()}
+    x32, lengths = x.astype(np.float32), np.array([1, 0, 1])
+    with pytest.warns(RuntimeWarning):
+        sire_draw = sample_sire(np.random.default_rng(0), lengths, 3, "prefix")
+        sub_draw = sample_sub(np.random.default_rng(0), lengths, 3)
+    states, _ = cell.forward(p32, x32, lengths)
+    for value in (sire(cell, p32, x32, sire_draw, lengths).value, sub(cell, p32, x32, sub_draw, lengths).value,
+                  sire_from_states(cell, p32, x32, states, sire_draw, lengths).value):
+        assert value == 0 and value.dtype == np.float32
 
 
 @pytest.mark.parametrize("kind", ["sire", "sub"])
@@ -142,6 +162,11 @@ def test_the_backend_argument_runs_the_kernels(case, kind, monkeypatch):
     calls.clear()
     (sire if kind == "sire" else sub)(cell, params, x, draw, lengths)
     assert calls == []
+    if kind == "sire":                                               # the swaps of the prefix path
+        states, _ = cell.forward(params, x, lengths)
+        sire_from_states(cell, params, x, states, _sire_draw(lengths, estimator="prefix"), lengths,
+                         backend="numba")
+        assert calls.count(cell.name) >= 2
 
 
 def test_samplers_name_their_arguments():

@@ -184,3 +184,13 @@ def test_gru_lipschitz_bound_is_its_formula_and_holds():
         state_lipschitz_bound("gru", params)
     with pytest.raises(ValueError, match="cell_name must be 'rnn' or 'gru', got 'lstm'"):
         state_lipschitz_bound("lstm", params)
+
+
+def test_permutation_gaps_start_at_pairs():
+    """Definition 2 includes subsets of two: on a length-2 sequence the one subset (0, 1) is checked,
+    and a generic GRU's two orders disagree."""
+    rng = np.random.default_rng(5)
+    params = gru.init_params(2, 3, rng)
+    x = rng.normal(size=(1, 2, 2))
+    (b, U, gap, order), = permutation_gaps(cell_update(gru, params), params["s0"], x, np.array([2]))
+    assert (b, U, order) == (0, (0, 1), (1, 0)) and gap > 0
