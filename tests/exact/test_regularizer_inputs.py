@@ -180,3 +180,13 @@ def test_samplers_name_their_arguments():
     with pytest.warns(RuntimeWarning, match="sample_sub: no sequence has length >= 2") as seen:
         sample_sub(rng, [1], 2)
     assert _points_at_a_caller(seen[0])
+
+
+def test_dx_is_returned_only_when_asked(case):
+    cell, params, x, lengths = case
+    states, _ = cell.forward(params, x, lengths)
+    prefix = _sire_draw(lengths, estimator="prefix")
+    assert sire(cell, params, x, _sire_draw(lengths), lengths).dx is None
+    assert sub(cell, params, x, sample_sub(np.random.default_rng(0), lengths, 3), lengths).dx is None
+    assert sire_from_states(cell, params, x, states, prefix, lengths).dx is None
+    assert sire_from_states(cell, params, x, states, prefix, lengths, with_dx=True).dx.shape == x.shape
