@@ -27,6 +27,7 @@ killed mid-run makes Dask run that task again elsewhere. Ctrl-C keeps every fini
 stops the embedded cluster's workers and says how to resume; if this process is killed
 outright, the embedded workers lose their scheduler and exit.
 """
+import contextlib
 import dataclasses
 import importlib.util
 import os
@@ -175,7 +176,7 @@ def run_sweep(runner, specs, out_dir, jobs=1, scheduler=None, checkpoint_dir=Non
 
 def _run_on_dask(runner, pending, checkpoint_dir, jobs, scheduler, finished, failed, log):
     from distributed import as_completed
-    with _client(jobs, scheduler) as client:
+    with _dask_client(jobs, scheduler) as client:
         if _has_dashboard():
             log(f"Dask dashboard: {client.dashboard_link}")
         by_key = {f"sire_ref-{digest(spec.name)}-{spec.name}": spec for spec in pending}
@@ -190,36 +191,28 @@ def _run_on_dask(runner, pending, checkpoint_dir, jobs, scheduler, finished, fai
             future.release()
 
 
-class _client:
-    """A Dask Client on an embedded LocalCluster (jobs workers) or on `scheduler`; closes both."""
-
-    def __init__(self, jobs, scheduler):
-        self.jobs, self.scheduler, self.cluster = jobs, scheduler, None
-
-    def __enter__(self):
-        from distributed import Client, LocalCluster
-        if self.scheduler is not None:
-            try:
-                self.client = Client(self.scheduler, timeout=f"{CONNECT_TIMEOUT}s")
-            except (OSError, TimeoutError, ValueError) as err:
-                raise ConnectionError(
-                    f"could not reach a Dask scheduler at {self.scheduler!r} within {CONNECT_TIMEOUT} s "
-                    f"({type(err).__name__}: {err}); start one with `dask scheduler` and `dask worker "
-                    f"<address>`, or leave out --scheduler (and ${SCHEDULER_ENV}) to run on this "
-                    f"machine") from None
-            return self.client
-        one_thread = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                       "NUMBA_NUM_THREADS")}
-        self.cluster = LocalCluster(n_workers=self.jobs, threads_per_worker=1, processes=True,
-                                    dashboard_address=":0", env=one_thread,
-                                    death_timeout=WORKER_DEATH_TIMEOUT)
-        self.client = Client(self.cluster)
-        return self.client
-
-    def __exit__(self, *exc):
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
+@contextlib.contextmanager
+def _dask_client(jobs, scheduler):
+    """A Dask Client on `scheduler`, or on an embedded LocalCluster of `jobs` workers; both closed
+    on the way out (Ctrl-C included), which stops the embedded workers."""
+    from distributed import Client, LocalCluster
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s")
+        except (OSError, TimeoutError, ValueError) as err:
+            raise ConnectionError(
+                f"could not reach a Dask scheduler at {scheduler!r} within {CONNECT_TIMEOUT} s "
+                f"({type(err).__name__}: {err}); start one with `dask scheduler` and `dask worker "
+                f"<address>`, or leave out --scheduler (and ${SCHEDULER_ENV}) to run on this "
+                f"machine") from None
+        with client:
+            yield client
+        return
+    one_thread = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                   "NUMBA_NUM_THREADS")}
+    with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      env=one_thread, death_timeout=WORKER_DEATH_TIMEOUT) as cluster, Client(cluster) as client:
+        yield client
 
 
 def _has_dashboard():
