@@ -246,9 +246,9 @@ def run_identity(model, data, config):
             "data": array_digest(arrays)}
 
 
-def _refuse(path, what, saved, now):
-    differ = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k)) \
-        if isinstance(saved, dict) and isinstance(now, dict) else []
+def _refuse(path, what, saved=None, now=None):
+    """Raise: the checkpoint at `path` is another run's; name the keys of saved and now that differ."""
+    differ = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k)) if saved else []
     detail = f" ({', '.join(differ[:6])} differ)" if differ else ""
     raise ValueError(f"{path} was written for another {what}{detail}, so it is not this run: use "
                      f"another output folder, or move the file aside to start this run over")
@@ -267,7 +267,7 @@ def _start_or_resume(model, data, config, out_dir, name, log):
         if state["identity"]["model"] != identity["model"]:
             _refuse(path, "model", state["identity"]["model"]["settings"], identity["model"]["settings"])
         if state["identity"]["data"] != identity["data"]:
-            _refuse(path, "data set", None, None)
+            _refuse(path, "data set")
         rng.bit_generator.state = state["rng"]
         log(f"[{name}] already finished (at epoch {state['epoch']}, stopped by {state['stopped']}); reusing its "
             f"checkpoint" if state["done"] else f"[{name}] resuming from epoch {state['epoch']}")

@@ -13,6 +13,7 @@ import math
 import sys
 from collections import Counter
 
+from ..train import epoch_seconds
 from .sweep import SCHEDULER_ENV, SweepFailed, run_sweep
 
 BACKENDS = ("numpy", "numba", "auto")
@@ -111,10 +112,17 @@ def print_plan(specs, priced):
     print(f"total: at most {total / 3600:.1f} CPU-hours on cores like this machine's (one core per run)")
 
 
-def count_kinds(specs, kind):
-    """[(representative spec, how many)] grouping specs by kind(spec), in first-seen order."""
+def price(specs, kind, setup, label):
+    """--dry-run pricing: [(label(spec), seconds per run at most, count)] with one timing probe
+    (train.epoch_seconds on setup(spec) -> (data, model, TrainConfig)) per kind(spec) of run,
+    in first-seen order; a run costs at most its epochs times the probed epoch."""
     counts = Counter(kind(s) for s in specs)
     first = {}
     for s in specs:
         first.setdefault(kind(s), s)
-    return [(first[k], counts[k]) for k in counts]
+    priced = []
+    for k, count in counts.items():
+        spec = first[k]
+        data, model, config = setup(spec)
+        priced.append((label(spec), epoch_seconds(model, data, config) * spec.epochs, count))
+    return priced

@@ -22,7 +22,7 @@ from ..data.arithmetic import make_data
 from ..io import digest
 from ..models import DeepSets, RecurrentSetModel
 from ..nn.encoders import Embedding
-from ..train import RunOptions, TrainConfig, epoch_seconds, train
+from ..train import RunOptions, TrainConfig, train
 from . import cli
 from .pisgd import predict_vote
 
@@ -108,19 +108,13 @@ def _setup(spec):
 
 
 def estimate(specs):
-    """--dry-run pricing: [(label, seconds per run at most, count)], one timing probe
-    (train.epoch_seconds) per kind of run (task, length, method, regularized or not, sizes)."""
-    def kind(spec):
-        return dataclasses.replace(spec, seed=0, data_seed=1000, lam=float(spec.lam > 0))
-
-    priced = []
-    for spec, count in cli.count_kinds(specs, kind):
-        data, model, config = _setup(spec)
-        seconds = epoch_seconds(model, data, config) * spec.epochs
-        label = f"{spec.task} n={spec.length} {spec.method}{' (lambda > 0)' if spec.lam > 0 else ''}, " \
-                f"{spec.epochs} epochs of {spec.n_train} sequences"
-        priced.append((label, seconds, count))
-    return priced
+    """--dry-run pricing (cli.price), one probe per kind of run: task, length, method, regularized
+    or not, sizes."""
+    return cli.price(specs, lambda spec: dataclasses.replace(spec, seed=0, data_seed=1000,
+                                                             lam=float(spec.lam > 0)),
+                     _setup, lambda spec: f"{spec.task} n={spec.length} {spec.method}"
+                                          f"{' (lambda > 0)' if spec.lam > 0 else ''}, {spec.epochs} "
+                                          f"epochs of {spec.n_train} sequences")
 
 
 def run_one(spec, checkpoint_dir):

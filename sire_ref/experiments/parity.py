@@ -21,7 +21,7 @@ from ..constructions import parity_rnn
 from ..data.parity import TEST_BUCKETS, make_data
 from ..io import digest, write_json
 from ..models import DeepSets, RecurrentSetModel
-from ..train import RunOptions, TrainConfig, epoch_seconds, train
+from ..train import RunOptions, TrainConfig, train
 from . import cli
 from .report import bucket_table, plot_curves
 
@@ -111,25 +111,17 @@ def run_one(spec, checkpoint_dir):
 
 
 def estimate(specs):
-    """--dry-run pricing: [(label, seconds per run at most, count)], one probe per model kind."""
-    def kind(spec):
-        return dataclasses.replace(spec, seed=0)
-
-    priced = []
-    for spec, count in cli.count_kinds(specs, kind):
-        data, model, config = _setup(spec)
-        priced.append((f"{spec.name.split('-')[0]} ({spec.epochs} epochs)",
-                       epoch_seconds(model, data, config) * spec.epochs, count))
-    return priced
+    """--dry-run pricing (cli.price), one probe per model kind."""
+    return cli.price(specs, lambda spec: dataclasses.replace(spec, seed=0), _setup,
+                     lambda spec: f"{spec.name.split('-')[0]} ({spec.epochs} epochs)")
 
 
-def curves_of(results, seeds, labels):
-    """Test accuracy per length bucket: {"RNN" | "DeepSets": {seed: [per bucket]}}."""
-    curves = {"RNN": {}, "DeepSets": {}}
-    for r in results.values():
-        name = "RNN" if r["spec"]["model"] == "recurrent" else "DeepSets"
-        curves[name][r["spec"]["seed"]] = [r["metrics"]["test"]["groups"][g] for g in labels]
-    return {name: {seed: c[seed] for seed in range(seeds)} for name, c in curves.items()}
+def by_model(results):
+    """Sweep results as {"RNN" | "DeepSets": {seed: result}}, seeds in order."""
+    runs = {"RNN": {}, "DeepSets": {}}
+    for r in sorted(results.values(), key=lambda r: r["spec"]["seed"]):
+        runs["RNN" if r["spec"]["model"] == "recurrent" else "DeepSets"][r["spec"]["seed"]] = r
+    return runs
 
 
 def main(argv=None):
@@ -140,15 +132,14 @@ def main(argv=None):
         return 0
     test = make_data(args.data_seed)["test"]
     labels = [str(hi) for _, hi in TEST_BUCKETS]
-    curves = curves_of(results, args.seeds, labels)
+    runs = by_model(results)
+    curves = {name: {seed: [r["metrics"]["test"]["groups"][g] for g in labels] for seed, r in rs.items()}
+              for name, rs in runs.items()}
     exact = (parity_rnn(test.x, test.lengths) == test.y)
     curves["exact RNN (Eq. 3.2)"] = {0: [float(exact[test.groups == int(g)].mean()) for g in labels]}
     print()
     print(bucket_table(curves, labels, title="test accuracy by length bucket (upper end of bucket)"))
-    runs = {"RNN": {}, "DeepSets": {}}
-    for r in results.values():
-        runs["RNN" if r["spec"]["model"] == "recurrent" else "DeepSets"][r["spec"]["seed"]] = r
-    train_fit = {name: {seed: rs[seed]["metrics"]["train"]["metric"] for seed in sorted(rs)}
+    train_fit = {name: {seed: r["metrics"]["train"]["metric"] for seed, r in rs.items()}
                  for name, rs in runs.items()}
     for name, fits in train_fit.items():
         print(f"{name} training accuracy per seed: " + ", ".join(f"{v:.3f}" for v in fits.values()))
@@ -160,7 +151,7 @@ def main(argv=None):
     write_json(f"{args.out}/parity.json", {
         "args": vars(args), "buckets": TEST_BUCKETS, "curves": curves, "train_accuracy": train_fit,
         "runs": {name: {seed: {k: r[k] for k in ("config", "best", "epochs_run", "metrics", "history")}
-                        for seed, r in sorted(rs.items())} for name, rs in runs.items()},
+                        for seed, r in rs.items()} for name, rs in runs.items()},
         "seconds": time.perf_counter() - start})
     print(f"\nwrote {png} and {args.out}/parity.json in {time.perf_counter() - start:.0f} s")
     return 0

@@ -1,9 +1,11 @@
 """What tests and tools share: random problems with every quantity nonzero, error measures,
-and central finite differences.
+central finite differences, and polling for fault tests.
 
 Error measure (per array, norm-wise so tiny entries do not dominate):
     rel(a, b) = max|a - b| / max(max|a|, max|b|)       (0 when both are exactly zero)
 """
+import time
+
 import numpy as np
 
 
@@ -74,3 +76,12 @@ def random_problem(cell, rng, batch=4, seq_len=6, input_size=3, hidden_size=5, d
         lengths[:2] = (1, seq_len)
     dstates = rng.normal(size=(batch, seq_len, hidden_size)).astype(dtype)
     return params, x, lengths, dstates
+
+
+def wait_for(condition, timeout=60.0, poll=0.05):
+    """Poll condition() until it is true; AssertionError after `timeout` seconds (fault tests
+    that watch subprocesses)."""
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, f"timed out after {timeout} s"
+        time.sleep(poll)

@@ -12,6 +12,7 @@ import pytest
 
 from sire_ref.experiments.integer_tasks import RunSpec, run_one
 from sire_ref.experiments.sweep import SweepFailed, run_sweep
+from sire_ref.tools.testing import wait_for
 
 pytestmark = pytest.mark.slow
 COMPARED = ("val", "test", "train", "best_epoch", "epochs_run", "stopped", "curve", "val_curve", "spec")
@@ -80,13 +81,6 @@ def _start(args, log):
                             start_new_session=True)
 
 
-def _wait_for(condition, timeout=60.0):
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.1)
-
-
 def test_external_scheduler_with_a_worker_killed_mid_run(tmp_path):
     """`dask scheduler` + two `dask worker` processes (no nanny, so a killed one stays dead): one is
     killed while it trains; Dask reruns its task on the other (resuming from the shared checkpoint
@@ -99,7 +93,7 @@ def test_external_scheduler_with_a_worker_killed_mid_run(tmp_path):
     procs = [_start(["scheduler", "--scheduler-file", str(address_file), "--port", "0", "--no-dashboard"],
                     tmp_path / "scheduler.log")]
     try:
-        _wait_for(lambda: address_file.exists() and address_file.stat().st_size > 0)
+        wait_for(lambda: address_file.exists() and address_file.stat().st_size > 0)
         address = json.loads(address_file.read_text())["address"]
         logs = [tmp_path / f"worker{i}.log" for i in range(2)]
         procs += [_start(["worker", address, "--nthreads", "1", "--no-nanny", "--death-timeout", "20"], log)
@@ -107,7 +101,7 @@ def test_external_scheduler_with_a_worker_killed_mid_run(tmp_path):
         killed = []
 
         def kill_the_first_worker_that_starts_a_run():
-            _wait_for(lambda: any("[start]" in log.read_text() for log in logs))
+            wait_for(lambda: any("[start]" in log.read_text() for log in logs))
             victim = next(i for i, log in enumerate(logs) if "[start]" in log.read_text())
             os.killpg(procs[1 + victim].pid, signal.SIGKILL)
             killed.append((victim, logs[victim].read_text().split("[start] ")[1].split()[0]))

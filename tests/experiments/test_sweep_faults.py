@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from sire_ref.tools.testing import wait_for
+
 pytestmark = pytest.mark.slow
 
 SCRIPT = textwrap.dedent("""
@@ -51,13 +53,6 @@ def _start(tmp_path, seconds):
                             preexec_fn=_default_sigint, start_new_session=True)
 
 
-def _wait_for(condition, timeout=60.0):
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.05)
-
-
 def _results(tmp_path):
     folder = tmp_path / "out" / "results"
     return sorted(p.name for p in folder.glob("run-*.json")) if folder.exists() else []
@@ -87,7 +82,7 @@ def _alive(pid):
 def test_ctrl_c_stops_promptly_keeps_results_and_resumes(tmp_path, to):
     """SIGINT to the parent alone, or to the whole process group as a terminal's Ctrl-C does."""
     proc = _start(tmp_path, seconds=30)
-    _wait_for(lambda: _long_runs_started(tmp_path))
+    wait_for(lambda: _long_runs_started(tmp_path))
     if to == "parent":
         proc.send_signal(signal.SIGINT)
     else:
@@ -97,7 +92,7 @@ def test_ctrl_c_stops_promptly_keeps_results_and_resumes(tmp_path, to):
     assert time.monotonic() - start < 10, "Ctrl-C did not stop the sweep promptly"
     assert proc.returncode != 0 and "sweep complete" not in out
     assert "interrupted: 2 of 8 runs are finished and kept" in out and "run the same command again" in out
-    _wait_for(lambda: not any(_alive(p) for p in _started(tmp_path).values()), timeout=5)
+    wait_for(lambda: not any(_alive(p) for p in _started(tmp_path).values()), timeout=5)
     assert _results(tmp_path) == ["run-0.json", "run-1.json"]
     # The rerun skips the two finished runs and completes the others (now short).
     rerun = _start(tmp_path, seconds=0.1)
@@ -109,12 +104,12 @@ def test_ctrl_c_stops_promptly_keeps_results_and_resumes(tmp_path, to):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to see the workers")
 def test_workers_exit_when_the_parent_is_killed(tmp_path):
     proc = _start(tmp_path, seconds=60)
-    _wait_for(lambda: _long_runs_started(tmp_path))
+    wait_for(lambda: _long_runs_started(tmp_path))
     workers = set(_started(tmp_path).values())
     assert len(workers) == 2
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=10)
-    _wait_for(lambda: not any(_alive(p) for p in workers), timeout=20)
+    wait_for(lambda: not any(_alive(p) for p in workers), timeout=20)
     assert _results(tmp_path) == ["run-0.json", "run-1.json"]
     # Resume after the client was killed: the finished runs are kept, the rest complete.
     rerun = _start(tmp_path, seconds=0.1)
