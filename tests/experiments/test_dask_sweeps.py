@@ -130,4 +130,6 @@ def test_dry_run_prices_the_runs_and_trains_nothing(tmp_path, capsys):
     out = capsys.readouterr().out
     # 2 lengths x 2 seeds x (gru + 2 lambdas + deepsets + pisgd) = 20 runs, priced in 8 kinds.
     assert "dry run: 20 runs" in out and out.count(" x sum n=") == 8 and "CPU-hours" in out
+    counts = [int(line.split(" x ")[0]) for line in out.splitlines() if " x sum n=" in line]
+    assert sum(counts) == 20 and sorted(set(counts)) == [2, 4]       # 4: two lambdas x two seeds
     assert not (tmp_path / "runs").exists()
