@@ -37,6 +37,11 @@ def write_json(path, obj):
     _atomic(path, lambda f: f.write((json.dumps(obj, indent=2, sort_keys=True) + "\n").encode()))
 
 
+def write_bytes(path, data):
+    """Write bytes, atomically."""
+    _atomic(path, lambda f: f.write(data))
+
+
 def write_npz(path, arrays):
     """np.savez of a dict of arrays, atomically."""
     _atomic(path, lambda f: np.savez(f, **arrays))

@@ -6,6 +6,7 @@ test tiers: every test is marked with its folder's tier, so `pytest -m exact` ru
     experiments  the training loop and seconds-long smoke runs of the experiment commands
     tools        gradcheck, bench, gpucheck commands
     layout       the package's import floors
+    data         loaders on the real files in <repo root>/../shared/data, and on broken files
 `slow` marks the tests that start subprocesses or train (pytest -m "not slow" skips them).
 """
 import os
@@ -40,7 +41,17 @@ settings.register_profile("ci", derandomize=True, max_examples=60, **_COMMON)
 settings.register_profile("thorough", max_examples=600, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-TIERS = ("exact", "properties", "experiments", "tools", "layout")
+TIERS = ("exact", "properties", "experiments", "tools", "layout", "data")
+SHARED_DATA = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture
+def mnist_dir():
+    """The real MNIST IDX files (<repo root>/../shared/data/mnist); skips, saying so, without them."""
+    path = SHARED_DATA / "mnist"
+    if not path.is_dir():
+        pytest.skip(f"real MNIST files not found at {path} (a user's checkout has no shared/ folder)")
+    return str(path)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,0 +1,148 @@
+"""Convolution, max pooling and the CNN baseline (Section 6.5, footnote 7): gradients against
+central differences (float64, rel < 1e-7, nonzero biases), the convolution against its
+definition written as loops, and everything against PyTorch float64 where torch is installed."""
+import numpy as np
+import pytest
+
+from sire_ref.convnet import ConvNet
+from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
+from sire_ref.nn import conv, pool
+from sire_ref.tools.testing import nonzero_relative_error, numerical_gradient
+
+TOL = 1e-7
+
+
+def _fd_check(forward, backward, params, x, rng):
+    """L = sum(dy * forward(params, x)): backward's grads and dx against central differences."""
+    y, cache = forward(params, x)
+    dy = rng.normal(size=y.shape)
+    grads, dx = backward(params, cache, dy)
+
+    def loss(arrays):
+        return float((forward({k: arrays[k] for k in params}, arrays["x"])[0] * dy).sum())
+
+    numeric = numerical_gradient(loss, dict(params, x=x))
+    for k in params:
+        assert nonzero_relative_error(grads[k], numeric[k]) < TOL, k
+    assert nonzero_relative_error(dx, numeric["x"]) < TOL
+
+
+@pytest.mark.parametrize("kernel,pad", [(3, 0), (3, 1), (5, 2), (2, 1)])
+def test_conv_gradients(kernel, pad):
+    rng = np.random.default_rng(kernel + 10 * pad)
+    params = conv.init(2, 3, kernel, rng)
+    x = rng.normal(size=(2, 2, 6, 5))                   # H != W: rows and columns kept apart
+    _fd_check(lambda p, a: conv.forward(p, a, pad), conv.backward, params, x, rng)
+
+
+def test_conv_matches_its_definition():
+    """y[b,f,i,j] = bias[f] + sum_{c,u,v} weight[f,c,u,v] xpad[b,c,i+u,j+v], as loops."""
+    rng = np.random.default_rng(3)
+    params, x, pad = conv.init(2, 3, 3, rng), rng.normal(size=(2, 2, 5, 4)), 1
+    y, _ = conv.forward(params, x, pad)
+    xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    w, b = params["weight"], params["bias"]
+    expected = np.empty_like(y)
+    for n, f, i, j in np.ndindex(*y.shape):
+        expected[n, f, i, j] = b[f] + (w[f] * xpad[n, :, i:i + 3, j:j + 3]).sum()
+    assert np.abs(y - expected).max() < 1e-13
+
+
+def test_pool_gradients_and_values():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(2, 3, 4, 6))
+    y, cache = pool.forward(x)
+    assert np.array_equal(y, x.reshape(2, 3, 2, 2, 3, 2).max(axis=(3, 5)))
+    _fd_check(lambda p, a: pool.forward(a), lambda p, c, d: ({}, pool.backward(c, d)), {}, x, rng)
+
+
+def test_pool_tie_goes_to_the_first_entry():
+    """As PyTorch: on a tie the first entry in row-major order gets the whole gradient."""
+    x = np.array([[[[1.0, 1.0], [1.0, 0.0]]]])
+    _, cache = pool.forward(x)
+    assert np.array_equal(pool.backward(cache, np.ones((1, 1, 1, 1))), [[[[1.0, 0.0], [0.0, 0.0]]]])
+
+
+@pytest.mark.parametrize("bad,match", [((2, 3, 5, 4), "H and W even"), ((2, 4, 4), r"\(B, C, H, W\)")])
+def test_pool_refuses_odd_or_flat_inputs(bad, match):
+    with pytest.raises(ValueError, match=match):
+        pool.forward(np.zeros(bad))
+
+
+def test_conv_refuses_wrong_channels_and_too_small_inputs():
+    params = conv.init(2, 3, 5, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"x must be \(B, 2, H, W\)"):
+        conv.forward(params, np.zeros((1, 3, 8, 8)))
+    with pytest.raises(ValueError, match="does not fit"):
+        conv.forward(params, np.zeros((1, 2, 3, 3)))
+
+
+def _small_net(rng, dropout_rate=0.0):
+    model = ConvNet(channels=(2, 3), hidden=5, dropout_rate=dropout_rate)
+    return model, model.init(rng), rng.normal(size=(2, 784, 1))
+
+
+def test_convnet_gradients_against_finite_differences():
+    rng = np.random.default_rng(5)
+    model, params, x = _small_net(rng)
+    y, cache = model.forward(params, x)
+    dy = rng.normal(size=y.shape)
+    grads = model.backward(params, cache, dy)
+    numeric = numerical_gradient(lambda a: float((model.forward(a, x)[0] * dy).sum()), params)
+    for k in params:
+        assert nonzero_relative_error(grads[k], numeric[k]) < TOL, k
+
+
+def test_convnet_refuses_changed_params_and_partial_digits():
+    rng = np.random.default_rng(6)
+    model, params, x = _small_net(rng)
+    y, cache = model.forward(params, x)
+    params["conv0.bias"] += 1.0
+    with pytest.raises(ValueError, match="conv0.bias"):
+        model.backward(params, cache, np.ones_like(y))
+    with pytest.raises(ValueError, match="every length must be 784"):
+        model.forward(params, x, lengths=[784, 700])
+    with pytest.raises(ValueError, match=r"\(B, 784, 1\)"):
+        model.forward(params, x[:, :700])
+    with pytest.raises(ValueError, match="no recurrent states"):
+        model.regularizer(params, x, None, rng)
+
+
+def test_convnet_against_torch_float64():
+    """The same weights in torch (Conv2d, ReLU, MaxPool2d, Linear, dropout off): logits and every
+    gradient to < 1e-12."""
+    torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_INSTALL}")
+    F = torch.nn.functional
+    rng = np.random.default_rng(7)
+    model, params, x = _small_net(rng)
+    y, cache = model.forward(params, x)
+    dy = rng.normal(size=y.shape)
+    grads = model.backward(params, cache, dy)
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    h = torch.tensor(x).reshape(2, 1, 28, 28)
+    for i in range(2):
+        h = F.max_pool2d(F.relu(F.conv2d(h, t[f"conv{i}.weight"], t[f"conv{i}.bias"], padding=2)), 2)
+    h = F.relu(F.linear(h.reshape(2, -1), t["fc.0.weight"], t["fc.0.bias"]))
+    out = F.linear(h, t["fc.1.weight"], t["fc.1.bias"])
+    (out * torch.tensor(dy)).sum().backward()
+    assert nonzero_relative_error(y, out.detach().numpy()) < 1e-12
+    for k in params:
+        assert nonzero_relative_error(grads[k], t[k].grad.numpy()) < 1e-12, k
+
+
+def test_convnet_gradients_with_dropout_mask():
+    """In training mode the dropout mask (the same seed in every evaluation) scales the hidden
+    layer; backward must scale its gradient the same way."""
+    rng = np.random.default_rng(8)
+    model, params, x = _small_net(rng, dropout_rate=0.4)
+
+    def run(p):
+        return model.forward(p, x, train=True, rng=np.random.default_rng(0))
+
+    y, cache = run(params)
+    assert cache.drop is not None and (cache.drop == 0).any()
+    dy = rng.normal(size=y.shape)
+    grads = model.backward(params, cache, dy)
+    numeric = numerical_gradient(lambda a: float((run(a)[0] * dy).sum()), params)
+    for k in params:
+        assert nonzero_relative_error(grads[k], numeric[k]) < TOL, k
