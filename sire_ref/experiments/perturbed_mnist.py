@@ -220,8 +220,12 @@ def _own_arguments(p, shown):
                    help=f"CNN fully connected width ({shown('cnn_hidden')})")
 
 
+def parse(argv=None):
+    return cli.parse_args("perturbed_mnist", __doc__, PRESETS, argv, _own_arguments)
+
+
 def main(argv=None):
-    args = cli.parse_args("perturbed_mnist", __doc__, PRESETS, argv, _own_arguments)
+    args = parse(argv)
     try:
         if args.download:
             args.data_dir = args.data_dir or os.environ.get(mnist.ENV) or "mnist"

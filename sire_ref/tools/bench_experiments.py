@@ -16,7 +16,9 @@ import time
 
 import numpy as np
 
+from ..convnet import ConvNet
 from ..data import arithmetic, parity
+from ..data.split import Split
 from ..experiments.integer_tasks import build_model
 from ..models import DeepSets, RecurrentSetModel
 from ..nn import optim
@@ -47,7 +49,24 @@ def experiment_configs(quick=False):
         configs += [integer(n, "none"), integer(n, "sire", "subset"), integer(n, "sire", "prefix"),
                     integer(n, "sub")]
     configs.append(integer(10, "none", method="deepsets"))
+    sizes = [(32, (16, 32), 128)] + ([] if quick else [(128, (32, 64), 1024)])    # the quick / paper presets
+    for hidden, channels, cnn_hidden in sizes:
+        configs += [mnist("gru", hidden, "none"), mnist("gru", hidden, "sire"),
+                    mnist(f"cnn {channels[0]}/{channels[1]}/{cnn_hidden}", None, "none",
+                          lambda y, c=channels, h=cnn_hidden: ConvNet(c, h))]
     return configs
+
+
+def mnist(label, hidden, reg, factory=None):
+    """A Locally Perturbed MNIST config (experiments.perturbed_mnist): 784 pixels, 10 classes."""
+    cfg = TrainConfig(batch_size=64, lr=1e-3, clip=1.0, loss="ce", reg=reg, lam=0.1 if reg == "sire" else 0.0,
+                      reg_samples=64, estimator="prefix")
+    factory = factory or (lambda y: RecurrentSetModel(1, hidden, 10, cell="gru", backend="auto"))
+    name = f"mnist {label}" + (f" H={hidden} pixel" if hidden else "") + (" sire-prefix" if reg == "sire" else "")
+
+    def data(rng, N):
+        return Split(x=rng.random((N, 784, 1)), lengths=np.full(N, 784), y=rng.integers(0, 10, N))
+    return name, factory, cfg, data
 
 
 def _draw_for(config, rng, lengths):

@@ -1,7 +1,8 @@
 r"""The experiments' models, optimizer and regularizers written as a PyTorch user would, for the bench.
 
 `twin(model, params)` builds a torch nn.Module holding exactly our parameters (same names
-and shapes; float dtype of params) for a RecurrentSetModel or DeepSets; `objective(...)`
+and shapes; float dtype of params) for a RecurrentSetModel, DeepSets or the CNN baseline
+(convnet.ConvNet: F.conv2d, F.max_pool2d, dropout in training mode); `objective(...)`
 is one training step's loss: the task loss plus lambda times R_SIRE (Eq. 4.4) or R_SUB
 (Eq. 4.1) on a draw from sire_ref.samples, batched the way PyTorch code is usually written:
 
@@ -38,6 +39,7 @@ def twin(model, params):
             if "encoder.weight" in params and "encoder.weight" in model.frozen:
                 self.encoder_weight.requires_grad_(False)
             self.recurrent = hasattr(model, "cell")
+            self.image = hasattr(model, "channels")
             if self.recurrent:
                 H = params["cell.s0"].shape[0]
                 kind = model.cell.name
@@ -68,7 +70,19 @@ def twin(model, params):
             h0 = self.cell_s0.expand(1, e.shape[0], -1).contiguous()
             return self.rnn(e, h0)[0]
 
+        def cnn(self, x):
+            F = torch.nn.functional
+            h = x.reshape(x.shape[0], 1, 28, 28)
+            for i in range(2):
+                h = F.conv2d(h, getattr(self, f"conv{i}_weight"), getattr(self, f"conv{i}_bias"), padding=2)
+                h = F.max_pool2d(F.relu(h), 2)
+            h = F.relu(F.linear(h.reshape(h.shape[0], -1), self.fc_0_weight, self.fc_0_bias))
+            h = F.dropout(h, model.dropout_rate, training=self.training)
+            return F.linear(h, self.fc_1_weight, self.fc_1_bias), None, x
+
         def forward(self, x, lengths):
+            if self.image:
+                return self.cnn(x)
             e = self.encode(x)
             L = torch.as_tensor(lengths)
             if self.recurrent:
@@ -127,14 +141,15 @@ def sub(module, e, draw):
 
 
 LOSSES = {"l1": lambda p, y: (p - y).abs().mean(),
-          "bce": lambda p, y: _torch().nn.functional.binary_cross_entropy_with_logits(p, y)}
+          "bce": lambda p, y: _torch().nn.functional.binary_cross_entropy_with_logits(p, y),
+          "ce": lambda p, y: _torch().nn.functional.cross_entropy(p, y)}
 
 
 def objective(module, x, lengths, y, config, draw=None):
     """Task loss + config.lam * R of one minibatch (the regularizer on the given draw)."""
     torch = _torch()
     out, states, e = module(x, lengths)
-    value = LOSSES[config.loss](out[:, 0], y)
+    value = LOSSES[config.loss](out if config.loss == "ce" else out[:, 0], y)
     if config.reg == "sire" and config.lam > 0:
         value = value + config.lam * sire(module, e, states, draw, config.estimator)
     elif config.reg == "sub" and config.lam > 0:
