@@ -16,7 +16,7 @@ from numba import njit
 
 from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs
 from ..nn.inputs import is_tokens
-from .mathfn import SIGMOID, TANH, activate
+from .mathfn import SIGMOID, TANH, activate, flush_floor
 
 
 @njit(error_model="numpy", cache=True)
@@ -60,7 +60,7 @@ def _forward(x_tm, tok_tm, w_ih, b_ih, w_hh, b_hh, s_init, lengths, gi_chunk, sa
 
 @njit(error_model="numpy", cache=True)
 def _backward(x_tm, tok_tm, states, s_init, lengths, dstates, w_ih, w_hh, r_all, z_all, n_all, ghn_all,
-              dgi_chunk, dgh_chunk, dx_tm):
+              dgi_chunk, dgh_chunk, dx_tm, floor):
     T, B, H = states.shape
     C = dgi_chunk.shape[0]
     d_w_ih_t, d_w_hh = np.zeros((w_ih.shape[1], 3 * H), states.dtype), np.zeros((3 * H, H), states.dtype)
@@ -93,7 +93,8 @@ def _backward(x_tm, tok_tm, states, s_init, lengths, dstates, w_ih, w_hh, r_all,
         for b in range(B):
             if t < lengths[b]:
                 for h in range(H):
-                    ds[b, h] = ds[b, h] * z_all[t, b, h] + back[b, h]
+                    v = ds[b, h] * z_all[t, b, h] + back[b, h]
+                    ds[b, h] = v if abs(v) >= floor else 0.0      # no subnormals (mathfn.flush_floor)
         if t % C == 0:                           # steps t..t+n-1 done: their weight gradients at once
             n_t = min(C, T - t)
             gi_blk = dgi_chunk[:n_t].reshape(n_t * B, 3 * H)
@@ -141,6 +142,6 @@ def backward(params, cache, dstates):
     dx_tm = np.empty_like(x_tm)
     d_w_ih, d_w_hh, db_ih, db_hh, ds_init = _backward(
         x_tm, cache["tok_tm"], saved[0], cache["s_init"], cache["lengths"], dstates, params["weight_ih"],
-        params["weight_hh"], saved[1], saved[2], saved[3], saved[4], dgi, dgh, dx_tm)
+        params["weight_hh"], saved[1], saved[2], saved[3], saved[4], dgi, dgh, dx_tm, flush_floor(saved.dtype))
     dx = None if cache["tokens"] else from_time_major(dx_tm)
     return {"weight_ih": d_w_ih, "weight_hh": d_w_hh, "bias_ih": db_ih, "bias_hh": db_hh}, dx, ds_init

@@ -132,3 +132,17 @@ def activate(fn, a, out, q, bits, single):
         sigmoid_f32(a, out)
     else:
         sigmoid(a, out, q, bits)
+
+
+def flush_floor(dtype):
+    """The magnitude below which the backward kernels set a running state gradient ds to zero.
+
+    Through hundreds of steps ds shrinks geometrically (vanishing gradients) into the
+    subnormal range, where x86 arithmetic is 10-100x slower: a float32 GRU backward over 784
+    pixels took 116 ms at initialization instead of 45 ms (float64, no subnormals). An entry
+    below tiny / eps (the smallest normal number divided by the precision: 9.9e-32 in float32,
+    1.0e-292 in float64) is below eps times any normal number, so no sum it enters can tell;
+    flushing it also keeps the products formed from it out of the subnormal range."""
+    info = np.finfo(dtype)
+    return float(info.tiny / info.eps)
+

@@ -16,7 +16,7 @@ from numba import njit
 
 from ..nn.inputs import is_tokens
 from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs
-from .mathfn import TANH, activate
+from .mathfn import TANH, activate, flush_floor
 
 
 @njit(error_model="numpy", cache=True)
@@ -40,7 +40,7 @@ def _forward(x_tm, tok_tm, w_ih, bias, w_hh, s_init, lengths, xw, states, single
 
 
 @njit(error_model="numpy", cache=True)
-def _backward(x_tm, tok_tm, states, s_init, lengths, dstates, w_ih, w_hh, da_all, dx_tm):
+def _backward(x_tm, tok_tm, states, s_init, lengths, dstates, w_ih, w_hh, da_all, dx_tm, floor):
     T, B, H = states.shape
     ds = np.zeros((B, H), states.dtype)
     back = np.empty((B, H), states.dtype)
@@ -54,7 +54,9 @@ def _backward(x_tm, tok_tm, states, s_init, lengths, dstates, w_ih, w_hh, da_all
         np.dot(da_all[t], w_hh, back)
         for b in range(B):
             if t < lengths[b]:
-                ds[b] = back[b]
+                for h in range(H):
+                    v = back[b, h]
+                    ds[b, h] = v if abs(v) >= floor else 0.0      # no subnormals (mathfn.flush_floor)
     d_w_ih_t = np.zeros((w_ih.shape[1], H), states.dtype)
     project_steps_backward(da_all, x_tm, tok_tm, w_ih, 0, T, d_w_ih_t, dx_tm)
     d_w_hh = dw_hh(da_all, states, s_init, 0)
@@ -87,6 +89,6 @@ def backward(params, cache, dstates):
     dx_tm = np.empty_like(x_tm)
     d_w_ih, d_w_hh, db, ds_init = _backward(x_tm, cache["tok_tm"], states, cache["s_init"], cache["lengths"],
                                         dstates, params["weight_ih"], params["weight_hh"],
-                                        np.empty_like(states), dx_tm)
+                                        np.empty_like(states), dx_tm, flush_floor(states.dtype))
     dx = None if cache["tokens"] else from_time_major(dx_tm)
     return {"weight_ih": d_w_ih, "weight_hh": d_w_hh, "bias_ih": db, "bias_hh": db.copy()}, dx, ds_init

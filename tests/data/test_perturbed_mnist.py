@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sire_ref.data import mnist
-from sire_ref.data.perturbed_mnist import (local_permutations, make_data, max_displacement,
+from sire_ref.data.perturbed_mnist import (MEAN, STD, local_permutations, make_data, max_displacement,
                                            window_permutations)
 
 
@@ -65,6 +65,8 @@ def test_splits_on_the_real_digits(mnist_dir):
         rows_p = np.sort(s.x[:, :, 0].reshape(n, 28, 28), axis=2)
         rows_c = np.sort(clean[name].x[:, :, 0].reshape(n, 28, 28), axis=2)
         assert np.array_equal(rows_p, rows_c) and not np.array_equal(s.x, clean[name].x)
-    assert 0.0 <= clean["train"].x.min() and clean["train"].x.max() == 1.0
+    pixels = d["train_images"] / 255.0                       # the published MNIST mean and std
+    assert abs(pixels.mean() - MEAN) < 5e-5 and abs(pixels.std() - STD) < 5e-5
+    assert np.allclose(clean["train"].x.min(), -MEAN / STD) and np.allclose(clean["train"].x.max(), (1 - MEAN) / STD)
     with pytest.raises(ValueError, match="n_train \\+ n_val <= 60000"):
         make_data(d, 0, 60000, 1, 1)

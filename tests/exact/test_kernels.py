@@ -151,3 +151,27 @@ def test_auto_takes_the_reference_above_the_measured_size(cell, monkeypatch):
     monkeypatch.setattr(recurrence, "AUTO_REFERENCE_ABOVE", 3 * 4 * params["s0"].size - 1)
     _, cache = cell.forward(params, x, lengths, backend="auto")
     assert cache["backend"] == "reference"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_backward_flushes_only_what_is_below_the_floor(cell, dtype):
+    """A running state gradient below mathfn.flush_floor (tiny / eps) becomes exactly 0 in the
+    kernels (subnormal arithmetic is 10-100x slower); everything above it is untouched. The
+    gradient on the last state is set at a scale that puts its one-step-back value below the
+    floor: the kernels' ds_init and the gradients of the earlier steps vanish, while the
+    reference (no flush) keeps them; at scale 1 both agree as usual."""
+    params, x, lengths, dstates = random_problem(cell, np.random.default_rng(3), 2, 3, 2, 4, dtype=dtype)
+    lengths[:] = 3
+    floor = mathfn.flush_floor(dtype)
+    assert floor == np.finfo(dtype).tiny / np.finfo(dtype).eps
+    last = np.zeros_like(dstates)
+    last[:, -1] = dstates[:, -1]
+    for scale, flushed in ((1.0, False), (floor * 1e-3, True)):
+        d = (last * dtype(scale)).astype(dtype)
+        ref = cell.backward(params, cell.forward(params, x, lengths)[1], d)
+        fast = cell.backward(params, cell.forward(params, x, lengths, backend="numba")[1], d)
+        assert np.any(ref[1] != 0) and np.any(ref[0]["s0"] != 0)
+        if flushed:
+            assert not np.any(fast[0]["s0"]) and not np.any(fast[1][:, :2])
+        else:
+            assert relative_error(fast[0]["s0"], ref[0]["s0"]) < TOL[dtype]
