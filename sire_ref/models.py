@@ -38,7 +38,7 @@ from .nn.encoders import MLP, Embedding
 from .nn.params import add_into, prefixed, take
 from .regularizers import sire, sire_from_states, sub
 from .samples import sample_sire, sample_sub
-from .validate import check_lengths, check_unchanged, snapshot
+from .validate import check_array, check_lengths, check_unchanged, snapshot
 
 
 class RecurrentCache(NamedTuple):
@@ -139,11 +139,20 @@ class _Encoded:
 
 
 class RecurrentSetModel(_Encoded):
-    """encoder -> rnn/gru cell -> MLP head on each sequence's final state."""
+    """encoder -> rnn/gru cell -> MLP head on each sequence's final state.
+
+    tbptt: None (full backpropagation through time) or a window W: truncated BPTT, as a PyTorch
+    loop that detaches the state every W steps. The forward is the same; the gradient flows
+    within each window [kW, kW + W) and stops at its start (the state carried in from the
+    previous window is a constant), so s0 gets gradient from the first window only.
+    """
 
     def __init__(self, input_size, hidden_size, out_size, cell="rnn", head_hidden=(), encoder=None,
-                 head_activation="tanh", state_dropout=0.0, offset=0.0, scale=1.0, backend=None):
+                 head_activation="tanh", state_dropout=0.0, offset=0.0, scale=1.0, backend=None, tbptt=None):
         super().__init__(encoder, offset, scale, backend)
+        if tbptt is not None and (not isinstance(tbptt, int) or tbptt < 1):
+            raise ValueError(f"tbptt must be None or a positive int window, got {tbptt!r}")
+        self.tbptt = tbptt
         self.cell = get_cell(cell)
         self.input_size, self.hidden_size, self.out_size = input_size, hidden_size, out_size
         self.head_sizes = [hidden_size, *head_hidden, out_size]
@@ -159,7 +168,7 @@ class RecurrentSetModel(_Encoded):
     def forward(self, params, x, lengths=None, train=False, rng=None):
         cell_params, e, c_enc = self._first_layer(params, "cell", x)
         lengths = self.cell.check_forward_args(cell_params, e, lengths)
-        states, c_cell = self.cell.unchecked_forward(cell_params, e, lengths, backend=self.backend)
+        states, c_cell = self._fold(cell_params, e, lengths)
         s, c_drop = dropout.forward(states[:, -1], self.state_dropout, rng, train)
         y, c_head = mlp.forward(take("head", params), s, self.head_activation)
         return self.offset + self.scale * y, RecurrentCache(c_enc, c_cell, c_drop, c_head, states,
@@ -177,11 +186,45 @@ class RecurrentSetModel(_Encoded):
         grads = self._zeros(params)
         g_head, ds = mlp.backward(take("head", params), c_head, self.scale * dy)
         add_into(grads, "head", g_head)
+        if dstates is not None:
+            check_array(dstates, "dstates", shape=states.shape, dtype=states.dtype)
         d_all = array_module(ds).zeros(states.shape, dtype=ds.dtype) if dstates is None else dstates.copy()
         d_all[:, -1] += dropout.backward(c_drop, ds)
-        g_cell, de = self.cell.backward(cell_params, c_cell, d_all)
+        g_cell, de = self._fold_backward(cell_params, c_cell, d_all)
         self._first_layer_backward(params, "cell", g_cell, de, c_enc, grads)
         return grads
+
+    def _windows(self, T):
+        W = max(T, 1) if self.tbptt is None else self.tbptt
+        return [(a, min(a + W, T)) for a in range(0, max(T, 1), W)]
+
+    def _fold(self, cell_params, e, lengths):
+        """(states (B, T, H), [cache per tbptt window]): each window starts from the previous
+        window's last states (one window without tbptt)."""
+        B, T = e.shape[:2]
+        caches, parts = [], []
+        for a, b in self._windows(T):
+            initial = None if a == 0 else parts[-1][:, -1]
+            part, cache = self.cell.unchecked_forward(cell_params, e[:, a:b], np.clip(lengths - a, 0, b - a),
+                                                      backend=self.backend, initial=initial)
+            parts.append(part)
+            caches.append(cache)
+        return (parts[0] if len(parts) == 1 else array_module(e).concatenate(parts, axis=1)), caches
+
+    def _fold_backward(self, cell_params, caches, d_all):
+        """(cell grads, de) of d_all (B, T, H): window by window; the gradient reaching a later
+        window's initial state is dropped (truncated BPTT), the first window's goes to s0."""
+        xp = array_module(d_all)
+        grads = {k: xp.zeros_like(v) for k, v in cell_params.items()}
+        des = []
+        for (a, b), cache in zip(self._windows(d_all.shape[1]), caches):
+            g, de, ds_initial = self.cell.unchecked_backward_rows(cell_params, cache, d_all[:, a:b])
+            for k, v in g.items():
+                grads[k] += v
+            if a == 0:
+                grads["s0"] += ds_initial.sum(axis=0)     # s0 was broadcast over the batch
+            des.append(de)
+        return grads, (None if des[0] is None else des[0] if len(des) == 1 else xp.concatenate(des, axis=1))
 
     def regularizer(self, params, x, lengths, rng, kind="sire", n_samples=32, estimator="subset",
                     forward_cache=None):

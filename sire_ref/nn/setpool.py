@@ -1,0 +1,26 @@
+r"""Max pooling over the elements of a set (DeepSets' max aggregation), on NumPy or CuPy.
+
+x (B, N, D) -> y (B, D), y[b, d] = max_n x[b, n, d]. The gradient goes to the maximizing
+element only (the first one on a tie, as PyTorch's max(dim)).
+"""
+from .. import backend
+
+
+def forward(x):
+    """y (B, D) and the cache (the winning element of each (b, d), x's shape)."""
+    if x.ndim != 3 or x.shape[1] == 0:
+        raise ValueError(f"x must be (B, N, D) with N >= 1, got shape {x.shape}")
+    winner = x.argmax(axis=1)
+    xp = backend.array_module(x)
+    B, _, D = x.shape
+    return x[xp.arange(B)[:, None], winner, xp.arange(D)[None, :]], (winner, x.shape)
+
+
+def backward(cache, dy):
+    """dx (B, N, D): dy at each (b, d)'s winner, zeros elsewhere."""
+    winner, shape = cache
+    xp = backend.array_module(dy)
+    B, _, D = shape
+    dx = xp.zeros(shape, dtype=dy.dtype)
+    dx[xp.arange(B)[:, None], winner, xp.arange(D)[None, :]] = dy
+    return dx
