@@ -46,11 +46,15 @@ from typing import Optional
 import numpy as np
 
 from . import backend, checkpoint
+from .data.modelnet import augment as augment_cloud
 from .data.split import Split, permute_rows  # noqa: F401  (Split: the documented sire_ref.train.Split)
 from .io import array_digest, read_record, write_record
 from .nn import losses, optim
 from .threads import blas_threads
 from .validate import check_lengths
+
+
+AUGMENTATIONS = {"none": None, "pointcloud": augment_cloud}   # training-batch augmentations
 
 
 @dataclasses.dataclass
@@ -73,6 +77,7 @@ class TrainConfig:
     reg_samples: int = 32
     estimator: str = "subset"         # SIRE state estimator: "subset" | "prefix"
     permute_inputs: bool = False      # pi-SGD: a fresh random order of each training sequence
+    augment: str = "none"             # "none" | "pointcloud" (data.modelnet.augment on training batches)
     seed: int = 0
     dtype: str = "float64"            # "float64" (the reference precision) | "float32"
     eval_every: int = 1
@@ -84,7 +89,7 @@ class TrainConfig:
     def __post_init__(self):
         choices = {"optimizer": optim.OPTIMIZERS, "loss": losses.LOSSES, "metric": ("accuracy", "rmse"),
                    "reg": ("none", "sire", "sub"), "estimator": ("subset", "prefix"),
-                   "dtype": ("float64", "float32")}
+                   "dtype": ("float64", "float32"), "augment": tuple(AUGMENTATIONS)}
         for field, allowed in choices.items():
             if getattr(self, field) not in allowed:
                 raise ValueError(f"{field} must be one of {sorted(allowed)}, got {getattr(self, field)!r}")
@@ -172,6 +177,8 @@ def _batch_loss(model, params, split, idx, config, rng):
     x = split.x[idx_dev, :max(int(L.max()), 1)]
     if config.permute_inputs:
         x = permute_rows(rng, x, L)
+    if config.augment != "none":
+        x = AUGMENTATIONS[config.augment](rng, x)
     out, cache = model.forward(params, x, L, train=True, rng=rng)
     value, dpred = losses.LOSSES[config.loss](_prediction(config, out), split.y[idx_dev])
     reg = None

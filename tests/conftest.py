@@ -59,3 +59,13 @@ def pytest_collection_modifyitems(config, items):
         tier = pathlib.Path(str(item.fspath)).parent.name
         if tier in TIERS:
             item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture
+def modelnet_dir():
+    """The real 156-shape ModelNet40 subset (<repo root>/../shared/data/modelnet40_normal_resampled);
+    skips, saying so, without it."""
+    path = SHARED_DATA / "modelnet40_normal_resampled"
+    if not path.is_dir():
+        pytest.skip(f"real ModelNet40 subset not found at {path} (a user's checkout has no shared/ folder)")
+    return str(path)

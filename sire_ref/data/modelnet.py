@@ -19,6 +19,7 @@ import os
 
 import numpy as np
 
+from .. import backend
 from .split import Split
 
 RAW_POINTS = 10000
@@ -118,13 +119,15 @@ def standardize(clouds):
 
 
 def augment(rng, clouds):
-    """Rotation about z by theta ~ U(-0.1 pi, 0.1 pi), then a per-axis scale ~ U(0.8, 1.25), per cloud."""
+    """Rotation about z by theta ~ U(-0.1 pi, 0.1 pi), then a per-axis scale ~ U(0.8, 1.25), per cloud.
+    clouds (n, P, 3) on NumPy or CuPy; the draws come from the host Generator rng."""
+    xp = backend.array_module(clouds)
     n = clouds.shape[0]
     theta = rng.uniform(-0.1 * np.pi, 0.1 * np.pi, size=(n, 1))
-    c, s = np.cos(theta), np.sin(theta)
+    c, s = xp.asarray(np.cos(theta), dtype=clouds.dtype), xp.asarray(np.sin(theta), dtype=clouds.dtype)
     x, y, z = clouds[..., 0], clouds[..., 1], clouds[..., 2]
-    rotated = np.stack([c * x - s * y, s * x + c * y, z], axis=-1)
-    return (rotated * rng.uniform(0.8, 1.25, size=(n, 1, 3))).astype(clouds.dtype)
+    rotated = xp.stack([c * x - s * y, s * x + c * y, z], axis=-1)
+    return rotated * xp.asarray(rng.uniform(0.8, 1.25, size=(n, 1, 3)), dtype=clouds.dtype)
 
 
 def to_splits(data, n_val, seed=0):
