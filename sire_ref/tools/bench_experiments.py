@@ -20,9 +20,10 @@ from ..convnet import ConvNet
 from ..data import arithmetic, parity
 from ..data.split import Split
 from ..experiments.integer_tasks import build_model
+from ..experiments.point_cloud import PointSpec, build as build_point_model
 from ..models import DeepSets, RecurrentSetModel
 from ..nn import optim
-from ..train import TrainConfig, cast_data, evaluate, train_epoch, train_step
+from ..train import AUGMENTATIONS, TrainConfig, cast_data, evaluate, train_epoch, train_step
 from . import torch_twins
 from .timing import matmul_peak, median_ms
 
@@ -54,7 +55,20 @@ def experiment_configs(quick=False):
         configs += [mnist("gru", hidden, "none"), mnist("gru", hidden, "sire"),
                     mnist(f"cnn {channels[0]}/{channels[1]}/{cnn_hidden}", None, "none",
                           lambda y, c=channels, h=cnn_hidden: ConvNet(c, h))]
+    for points, width in [(100, 64), (1000, 64)] + ([] if quick else [(100, 256)]):   # quick / paper widths
+        configs += [cloud("deepsets", points, width), cloud("sire", points, width)]
     return configs
+
+
+def cloud(method, points, width):
+    """A point-cloud config (experiments.point_cloud's models and optimizer settings)."""
+    spec = PointSpec(data="synthetic", points=points, method=method, lam=0.1 if method == "sire" else 0.0, seed=0,
+                     data_seed=0, width=width, n_train=1, n_val=1, n_test=1, epochs=1)
+    model, cfg = build_point_model(spec, 40)
+
+    def data(rng, N):
+        return Split(x=rng.normal(size=(N, points, 3)), lengths=np.full(N, points), y=rng.integers(0, 40, N))
+    return f"points {method} n={points} w={width}", lambda y: model, cfg, data
 
 
 def mnist(label, hidden, reg, factory=None):
@@ -102,9 +116,10 @@ def torch_step(model, params, split, config):
     rng = np.random.default_rng(1)
 
     def step():
+        batch = x if config.augment == "none" else torch.as_tensor(AUGMENTATIONS[config.augment](rng, split.x))
         draw = _draw_for(config, rng, split.lengths)
         opt.zero_grad(set_to_none=True)
-        loss = torch_twins.objective(module, x, split.lengths, y, config, draw)
+        loss = torch_twins.objective(module, batch, split.lengths, y, config, draw)
         loss.backward()
         if config.clip is not None:
             torch.nn.utils.clip_grad_norm_(trainable, config.clip)

@@ -1,8 +1,9 @@
 r"""The experiments' models, optimizer and regularizers written as a PyTorch user would, for the bench.
 
 `twin(model, params)` builds a torch nn.Module holding exactly our parameters (same names
-and shapes; float dtype of params) for a RecurrentSetModel, DeepSets or the CNN baseline
-(convnet.ConvNet: F.conv2d, F.max_pool2d, dropout in training mode); `objective(...)`
+and shapes; float dtype of params) for a RecurrentSetModel, DeepSets, the CNN baseline
+(convnet.ConvNet: F.conv2d, F.max_pool2d) or the point-cloud DeepSets (pointsets: max-subtracted
+linear layers, max pooling), dropout in training mode; `objective(...)`
 is one training step's loss: the task loss plus lambda times R_SIRE (Eq. 4.4) or R_SUB
 (Eq. 4.1) on a draw from sire_ref.samples, batched the way PyTorch code is usually written:
 
@@ -14,6 +15,9 @@ Independent of sire_ref's backward code: autograd differentiates it. Used by
 `python -m sire_ref.bench --experiments` (speed) and by tests (same loss as ours).
 """
 import numpy as np
+
+from ..convnet import ConvNet
+from ..pointsets import EquivariantDeepSets
 
 
 def _torch():
@@ -39,7 +43,8 @@ def twin(model, params):
             if "encoder.weight" in params and "encoder.weight" in model.frozen:
                 self.encoder_weight.requires_grad_(False)
             self.recurrent = hasattr(model, "cell")
-            self.image = hasattr(model, "channels")
+            self.image = isinstance(model, ConvNet)
+            self.points = isinstance(model, EquivariantDeepSets)
             if self.recurrent:
                 H = params["cell.s0"].shape[0]
                 kind = model.cell.name
@@ -80,14 +85,28 @@ def twin(model, params):
             h = F.dropout(h, model.dropout_rate, training=self.training)
             return F.linear(h, self.fc_1_weight, self.fc_1_bias), None, x
 
+        def point_deepsets(self, x):
+            F = torch.nn.functional
+            h = x
+            for i in range(model.layers):      # Gamma(h - max over the set), tanh
+                h = torch.tanh(F.linear(h - h.max(1, keepdim=True)[0], getattr(self, f"phi_{i}_weight"),
+                                        getattr(self, f"phi_{i}_bias")))
+            h = F.dropout(h.max(1)[0], model.dropout_rate, training=self.training)
+            h = F.dropout(torch.tanh(F.linear(h, self.rho_0_weight, self.rho_0_bias)), model.dropout_rate,
+                          training=self.training)
+            return F.linear(h, self.rho_1_weight, self.rho_1_bias), None, x
+
         def forward(self, x, lengths):
             if self.image:
                 return self.cnn(x)
+            if self.points:
+                return self.point_deepsets(x)
             e = self.encode(x)
             L = torch.as_tensor(lengths)
             if self.recurrent:
                 states = self.fold(e)
                 s = states[torch.arange(e.shape[0]), L - 1]
+                s = torch.nn.functional.dropout(s, model.state_dropout, training=self.training)
                 y = self.mlp("head", s, model.head_activation, False)
             else:
                 mask = (torch.arange(e.shape[1])[None, :] < L[:, None]).to(e.dtype)[:, :, None]

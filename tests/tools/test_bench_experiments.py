@@ -1,5 +1,7 @@
 """The experiment bench compares like with like: the PyTorch twin of every experiment's model
 computes the same objective and gradients as sire_ref's training step (float64)."""
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -16,9 +18,11 @@ CONFIGS = bench_experiments.experiment_configs(quick=True)
 
 @pytest.mark.parametrize("name, factory, config, data_factory", CONFIGS, ids=[c[0] for c in CONFIGS])
 def test_torch_twin_computes_our_objective_and_gradients(name, factory, config, data_factory):
+    config = dataclasses.replace(config, augment="none")   # the twin reads the batch as given
     model, params, split, _ = bench_experiments._setup(factory, config, data_factory, "float64")
-    if getattr(model, "dropout_rate", 0) > 0:   # torch draws its own masks: compare without dropout
-        model.dropout_rate = 0.0
+    for attr in ("dropout_rate", "state_dropout"):   # torch draws its own masks: compare without dropout
+        if getattr(model, attr, 0) > 0:
+            setattr(model, attr, 0.0)
     for k in params:                       # nonzero s0: zeros hide bugs
         if k.endswith("s0"):
             params[k] = np.random.default_rng(5).uniform(-0.5, 0.5, params[k].shape)
