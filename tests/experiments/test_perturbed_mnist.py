@@ -6,7 +6,7 @@ import pytest
 
 from sire_ref.experiments import perturbed_mnist
 
-TINY = ["--n-train", "64", "--n-val", "32", "--n-test", "32", "--epochs", "1", "--hidden", "4",
+TINY = ["--n-train", "64", "--n-val", "32", "--n-test", "32", "--epochs", "1", "--cnn-epochs", "1", "--hidden", "4",
         "--channels", "2", "3", "--cnn-hidden", "8"]
 
 
