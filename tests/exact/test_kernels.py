@@ -143,12 +143,18 @@ def test_an_empty_batch_gives_empty_states_and_zero_gradients(cell, backend):
 
 
 def test_auto_takes_the_reference_above_the_measured_size(cell, monkeypatch):
-    """backend="auto": the kernels below AUTO_REFERENCE_ABOVE state elements, the reference above."""
+    """backend="auto": the kernels below AUTO_REFERENCE_ABOVE state elements, the reference above
+    when the state is at least AUTO_REFERENCE_HIDDEN wide; narrower states stay on the kernels."""
     from sire_ref.cells import recurrence
     params, x, lengths, _ = random_problem(cell, np.random.default_rng(3), batch=3, seq_len=4)
+    H = params["s0"].size
     _, cache = cell.forward(params, x, lengths, backend="auto")
     assert cache["backend"] == "numba"
-    monkeypatch.setattr(recurrence, "AUTO_REFERENCE_ABOVE", 3 * 4 * params["s0"].size - 1)
+    monkeypatch.setattr(recurrence, "AUTO_REFERENCE_ABOVE", 3 * 4 * H - 1)
+    monkeypatch.setattr(recurrence, "AUTO_REFERENCE_HIDDEN", H + 1)
+    _, cache = cell.forward(params, x, lengths, backend="auto")
+    assert cache["backend"] == "numba"
+    monkeypatch.setattr(recurrence, "AUTO_REFERENCE_HIDDEN", H)
     _, cache = cell.forward(params, x, lengths, backend="auto")
     assert cache["backend"] == "reference"
 
