@@ -38,7 +38,7 @@ DATA_ENV = "SIRE_REF_MODELNET"       # the runs (in this process or on Dask work
 PAPER = {"deepsets": {100: 0.825, 1000: 0.872, 5000: 0.90}, "sire": {100: 0.835, 1000: 0.878, 5000: 0.899}}
 PRESETS = {
     # quick: the synthetic benchmark at small width, minutes on 2 cores (--jobs 2).
-    "quick": dict(seeds=3, points=[100, 1000], width=64, n_train=600, n_val=120, n_test=600, epochs=150,
+    "quick": dict(seeds=3, points=[100, 1000], width=32, n_train=600, n_val=120, n_test=600, epochs=100,
                   lam=0.1, backend="auto"),
     # paper: Appendix B's widths (512 at 5000 points), 1000 epochs as the DeepSets code.
     "paper": dict(seeds=3, points=[100, 1000, 5000], width=256, n_train=9843, n_val=800, n_test=2468,
@@ -133,7 +133,8 @@ def specs_for(args):
     return [PointSpec(data=args.data[0], points=p, method=method, lam=args.lam if method == "sire" else 0.0,
                       seed=seed, data_seed=args.data_seed, width=args.width, n_train=args.n_train, n_val=args.n_val,
                       n_test=args.n_test, epochs=args.epochs, backend=args.backend)
-            for p in args.points for seed in range(args.seeds) for method in ("deepsets", "sire")]
+            for p in sorted(args.points, reverse=True) for seed in range(args.seeds)
+            for method in ("sire", "deepsets")]          # the long runs first: the sweep ends sooner
 
 
 def table(results, points, data):

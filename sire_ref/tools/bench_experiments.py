@@ -55,7 +55,7 @@ def experiment_configs(quick=False):
         configs += [mnist("gru", hidden, "none"), mnist("gru", hidden, "sire"),
                     mnist(f"cnn {channels[0]}/{channels[1]}/{cnn_hidden}", None, "none",
                           lambda y, c=channels, h=cnn_hidden: ConvNet(c, h))]
-    for points, width in [(100, 64), (1000, 64)] + ([] if quick else [(100, 256)]):   # quick / paper widths
+    for points, width in [(100, 32), (1000, 32)] + ([] if quick else [(100, 256)]):   # quick / paper widths
         configs += [cloud("deepsets", points, width), cloud("sire", points, width)]
     return configs
 
