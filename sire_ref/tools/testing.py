@@ -28,6 +28,23 @@ def nonzero_relative_error(a, b):
     return relative_error(a, b)
 
 
+def check_layer_gradients(forward, backward, params, x, rng, tol=1e-7):
+    """Assert a layer's backward against central differences of L = sum(dy * forward(params, x))
+    for a random dy: forward(params, x) -> (y, cache), backward(params, cache, dy) -> (grads, dx);
+    every gradient and dx within relative error tol (float64), none of them all zero."""
+    y, cache = forward(params, x)
+    dy = rng.normal(size=y.shape)
+    grads, dx = backward(params, cache, dy)
+
+    def loss(arrays):
+        return float((forward({k: arrays[k] for k in params}, arrays["x"])[0] * dy).sum())
+
+    numeric = numerical_gradient(loss, dict(params, x=x))
+    for k in params:
+        assert nonzero_relative_error(grads[k], numeric[k]) < tol, k
+    assert nonzero_relative_error(dx, numeric["x"]) < tol, "dx"
+
+
 def compare(analytic, reference):
     """Per-key report {name: {"max_abs": ..., "rel": ...}} for two dicts of arrays with the same keys."""
     if set(analytic) != set(reference):

@@ -7,24 +7,9 @@ import pytest
 from sire_ref.convnet import ConvNet
 from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
 from sire_ref.nn import conv, pool
-from sire_ref.tools.testing import nonzero_relative_error, numerical_gradient
+from sire_ref.tools.testing import check_layer_gradients, nonzero_relative_error, numerical_gradient
 
 TOL = 1e-7
-
-
-def _fd_check(forward, backward, params, x, rng):
-    """L = sum(dy * forward(params, x)): backward's grads and dx against central differences."""
-    y, cache = forward(params, x)
-    dy = rng.normal(size=y.shape)
-    grads, dx = backward(params, cache, dy)
-
-    def loss(arrays):
-        return float((forward({k: arrays[k] for k in params}, arrays["x"])[0] * dy).sum())
-
-    numeric = numerical_gradient(loss, dict(params, x=x))
-    for k in params:
-        assert nonzero_relative_error(grads[k], numeric[k]) < TOL, k
-    assert nonzero_relative_error(dx, numeric["x"]) < TOL
 
 
 @pytest.mark.parametrize("kernel,pad", [(3, 0), (3, 1), (5, 2), (2, 1)])
@@ -32,7 +17,7 @@ def test_conv_gradients(kernel, pad):
     rng = np.random.default_rng(kernel + 10 * pad)
     params = conv.init(2, 3, kernel, rng)
     x = rng.normal(size=(2, 2, 6, 5))                   # H != W: rows and columns kept apart
-    _fd_check(lambda p, a: conv.forward(p, a, pad), conv.backward, params, x, rng)
+    check_layer_gradients(lambda p, a: conv.forward(p, a, pad), conv.backward, params, x, rng)
 
 
 def test_conv_matches_its_definition():
@@ -53,7 +38,7 @@ def test_pool_gradients_and_values():
     x = rng.normal(size=(2, 3, 4, 6))
     y, cache = pool.forward(x)
     assert np.array_equal(y, x.reshape(2, 3, 2, 2, 3, 2).max(axis=(3, 5)))
-    _fd_check(lambda p, a: pool.forward(a), lambda p, c, d: ({}, pool.backward(c, d)), {}, x, rng)
+    check_layer_gradients(lambda p, a: pool.forward(a), lambda p, c, d: ({}, pool.backward(c, d)), {}, x, rng)
 
 
 def test_pool_tie_goes_to_the_first_entry():

@@ -5,30 +5,15 @@ import pytest
 
 from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
 
-from sire_ref.tools.testing import numerical_gradient, relative_error
+from sire_ref.tools.testing import check_layer_gradients, numerical_gradient, relative_error
 from sire_ref.nn import dropout, embedding, linear, losses, mlp, optim
 
 TOL = 1e-7
 
 
-def _check(forward, backward, params, x, rng):
-    """L = sum(dy * forward(params, x)): compare backward with central differences."""
-    y, cache = forward(params, x)
-    dy = rng.normal(size=y.shape)
-    grads, dx = backward(params, cache, dy)
-
-    def loss(arrays):
-        return float((forward({k: arrays[k] for k in params}, arrays["x"])[0] * dy).sum())
-
-    numeric = numerical_gradient(loss, dict(params, x=x))
-    for k in params:
-        assert relative_error(grads[k], numeric[k]) < TOL, k
-    assert relative_error(dx, numeric["x"]) < TOL
-
-
 def test_linear_gradients():
     rng = np.random.default_rng(0)
-    _check(linear.forward, linear.backward, linear.init(3, 4, rng), rng.normal(size=(2, 5, 3)), rng)
+    check_layer_gradients(linear.forward, linear.backward, linear.init(3, 4, rng), rng.normal(size=(2, 5, 3)), rng)
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
@@ -37,7 +22,7 @@ def test_mlp_gradients(activation, final):
     rng = np.random.default_rng(1)
     params = mlp.init([3, 6, 5, 2], rng)
     fwd = lambda p, x: mlp.forward(p, x, activation, final_activation=final)  # noqa: E731
-    _check(fwd, mlp.backward, params, rng.normal(size=(4, 3)), rng)
+    check_layer_gradients(fwd, mlp.backward, params, rng.normal(size=(4, 3)), rng)
 
 
 def test_embedding_gradient_accumulates_repeated_tokens():
