@@ -153,6 +153,8 @@ def main(argv=None):
                    help="default float32 float64 (kernel table) or float32 (--experiments)")
     p.add_argument("--configs", nargs="+", default=None, metavar="I,H,B,T",
                    help="configurations to time instead of the preset list")
+    p.add_argument("--only", nargs="+", default=None, metavar="WORD",
+                   help="--experiments: only the rows whose name contains one of these words (e.g. mnist points)")
     p.add_argument("--out", default="bench.json", help="where to write the JSON results (default bench.json)")
     args = p.parse_args(argv)
     if args.threads < 1:
@@ -174,7 +176,7 @@ def main(argv=None):
                   file=sys.stderr)
             return 2
         from .bench_experiments import run as run_experiments
-        result = {"experiments": [run_experiments(args.threads, args.quick, d)
+        result = {"experiments": [run_experiments(args.threads, args.quick, d, only=args.only)
                                   for d in (args.dtypes or ["float32"])]}
     else:
         result = run(configs, [np.dtype(d).type for d in (args.dtypes or ["float32", "float64"])],

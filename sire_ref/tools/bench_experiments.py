@@ -197,7 +197,8 @@ def measure_epoch(name, factory, config, data_factory, dtype, batches=50):
             "speedup": ms["torch"] / ms["sire_ref"]}
 
 
-def run(threads=1, quick=False, dtype="float32", log=print):
+def run(threads=1, quick=False, dtype="float32", log=print, only=None):
+    """Every experiment's step (and the integer GRU's epoch) at `threads`; only: name words to keep."""
     import torch
     from ..threads import blas_threads
     torch.set_num_threads(threads)
@@ -205,12 +206,13 @@ def run(threads=1, quick=False, dtype="float32", log=print):
     with blas_threads(threads):
         peak = matmul_peak(np.dtype(dtype).type)
         log(f"single-thread matmul peak, {dtype}: {peak:.1f} GFLOP/s")
-        for name, factory, config, data_factory in experiment_configs(quick):
+        chosen = [c for c in experiment_configs(quick) if only is None or any(w in c[0] for w in only)]
+        for name, factory, config, data_factory in chosen:
             start = time.perf_counter()
             rows.append(measure_step(name, factory, config, data_factory, dtype, peak))
             log(format_row(rows[-1]) + f"  ({time.perf_counter() - start:.0f} s)")
         for name, factory, config, data_factory in experiment_configs(True):
-            if name.startswith("integer gru n=10") and not name.endswith("prefix"):
+            if name.startswith("integer gru n=10") and not name.endswith("prefix") and only is None:
                 rows.append(measure_epoch(name, factory, config, data_factory, dtype))
                 log(format_row(rows[-1]))
     return {"threads": threads, "dtype": dtype, "peak_gflops": peak, "rows": rows}

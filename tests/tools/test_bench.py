@@ -39,3 +39,12 @@ def test_experiment_bench_without_torch_says_what_to_install(monkeypatch, capsys
     monkeypatch.setitem(sys.modules, "torch", None)
     assert bench.main(["--experiments"]) == 2
     assert "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_experiment_rows_can_be_chosen_by_name(tmp_path):
+    pytest.importorskip("torch", reason="--experiments compares against PyTorch")
+    out = tmp_path / "bench.json"
+    assert bench.main(["--experiments", "--quick", "--only", "parity rnn", "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())["experiments"][0]["rows"]
+    assert [r["name"] for r in rows] == ["parity rnn H=20"]
