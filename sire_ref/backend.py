@@ -96,8 +96,9 @@ def resolve(backend, *arrays):
     "numpy" and "cupy" run the reference code on that array module; "numba" runs the
     jitted CPU kernels (NumPy arrays only); "auto" is the fastest for the arrays: "cupy"
     on a GPU, "numba" on the CPU (measured faster than the reference in every experiment's
-    configuration by `python -m sire_ref.bench --experiments`; above a size where it stops
-    winning, wide states (H >= 256) run the reference instead: cells.recurrence.AUTO_REFERENCE_ABOVE). A backend that does not
+    configuration by `python -m sire_ref.bench --experiments`, and at every size: the reference's
+    float32 backward slows down 4x or more on the subnormal gradients of long sequences, which
+    the kernels flush, kernels.mathfn.flush_floor). A backend that does not
     match the arrays' module is an error, never a silent copy.
     """
     on_gpu = _cupy is not None and any(isinstance(a, _cupy.ndarray) for a in arrays)

@@ -35,15 +35,6 @@ from ..validate import (check_array, check_float_dtype, check_inputs, check_leng
                         check_positive_int, check_rng, check_unchanged, snapshot)
 
 WEIGHT_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-# backend="auto" runs the reference above this many state elements B T H when H is at least
-# AUTO_REFERENCE_HIDDEN: at (B, T, H) = (64, 1000, 256), 16.4M, the saved activations make the
-# kernels memory-bound and the reference was as fast or faster (`python -m sire_ref.bench`: GRU
-# float64 0.95x, RNN float32 0.98x; a GRU forward + backward in float32: 3.3 s vs 3.8 s, and
-# 9.1 s vs 9.5 s at (200, 1000, 256)); at (64, 784, 128), 6.4M, and below, the kernels won by
-# 1.2x-3x, and at the point clouds' (200, 1000, 64), 12.8M, by 1.4x (cell) and 2.7x (the whole
-# training step: 3.7 s vs 9.9 s), so narrow states stay on the kernels at any size.
-AUTO_REFERENCE_ABOVE = 10_000_000
-AUTO_REFERENCE_HIDDEN = 256
 PARAM_KEYS = WEIGHT_KEYS + ("s0",)
 
 
@@ -171,8 +162,6 @@ class Cell:
         H, dtype = params["s0"].shape[0], params["s0"].dtype
         xp = array_module(params["s0"])
         s = xp.broadcast_to(params["s0"], (B, H)) if initial is None else initial
-        if backend == "auto" and B * T * H > AUTO_REFERENCE_ABOVE and H >= AUTO_REFERENCE_HIDDEN:
-            backend = None                  # measured: the kernel no longer wins there (see below)
         if resolve(backend, x, *params.values()) == "numba":
             states, kernel_cache = self._kernel().forward(params, x, lengths, np.ascontiguousarray(s))
             return states, {"cell": self.name, "kind": "forward", "backend": "numba", "x": x,

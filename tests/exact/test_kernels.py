@@ -142,21 +142,12 @@ def test_an_empty_batch_gives_empty_states_and_zero_gradients(cell, backend):
     assert all(not np.any(g) for g in grads.values())
 
 
-def test_auto_takes_the_reference_above_the_measured_size(cell, monkeypatch):
-    """backend="auto": the kernels below AUTO_REFERENCE_ABOVE state elements, the reference above
-    when the state is at least AUTO_REFERENCE_HIDDEN wide; narrower states stay on the kernels."""
-    from sire_ref.cells import recurrence
+def test_auto_runs_the_kernels_on_the_cpu(cell):
+    """backend="auto" on NumPy arrays is the kernels at any size (the reference's float32 backward
+    is slowed by subnormals on long sequences; the kernels flush them)."""
     params, x, lengths, _ = random_problem(cell, np.random.default_rng(3), batch=3, seq_len=4)
-    H = params["s0"].size
     _, cache = cell.forward(params, x, lengths, backend="auto")
     assert cache["backend"] == "numba"
-    monkeypatch.setattr(recurrence, "AUTO_REFERENCE_ABOVE", 3 * 4 * H - 1)
-    monkeypatch.setattr(recurrence, "AUTO_REFERENCE_HIDDEN", H + 1)
-    _, cache = cell.forward(params, x, lengths, backend="auto")
-    assert cache["backend"] == "numba"
-    monkeypatch.setattr(recurrence, "AUTO_REFERENCE_HIDDEN", H)
-    _, cache = cell.forward(params, x, lengths, backend="auto")
-    assert cache["backend"] == "reference"
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
