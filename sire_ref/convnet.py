@@ -90,7 +90,7 @@ class ConvNet:
         for i in reversed(range(2)):
             c_conv, c_act, c_pool = cache.blocks[i]
             dh = activations.backward("relu", c_act, pool.backward(c_pool, dh))
-            g, dh = conv.backward(take(f"conv{i}", params), c_conv, dh)
+            g, dh = conv.backward(take(f"conv{i}", params), c_conv, dh, with_dx=i > 0)   # no dx for the image
             add_into(grads, f"conv{i}", g)
         return grads
 

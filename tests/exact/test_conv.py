@@ -20,6 +20,16 @@ def test_conv_gradients(kernel, pad):
     check_layer_gradients(lambda p, a: conv.forward(p, a, pad), conv.backward, params, x, rng)
 
 
+def test_conv_without_dx_gives_the_same_weight_gradients():
+    rng = np.random.default_rng(9)
+    params, x = conv.init(2, 3, 3, rng), rng.normal(size=(2, 2, 5, 4))
+    y, cache = conv.forward(params, x, 1)
+    dy = rng.normal(size=y.shape)
+    (g1, dx), (g2, none) = conv.backward(params, cache, dy), conv.backward(params, cache, dy, with_dx=False)
+    assert dx.shape == x.shape and none is None
+    assert all(np.array_equal(g1[k], g2[k]) for k in g1)
+
+
 def test_conv_matches_its_definition():
     """y[b,f,i,j] = bias[f] + sum_{c,u,v} weight[f,c,u,v] xpad[b,c,i+u,j+v], as loops."""
     rng = np.random.default_rng(3)
