@@ -134,7 +134,8 @@ def estimate(specs):
 def specs_for(args):
     return [PointSpec(data=args.data[0], points=p, method=method, lam=args.lam if method == "sire" else 0.0,
                       seed=seed, data_seed=args.data_seed, width=args.width, n_train=args.n_train, n_val=args.n_val,
-                      n_test=args.n_test, epochs=args.epochs, backend=args.backend)
+                      n_test=args.n_test, epochs=args.epochs, plateau_patience=args.plateau_patience,
+                      backend=args.backend)
             for p in sorted(args.points, reverse=True) for seed in range(args.seeds)
             for method in ("sire", "deepsets")]          # the long runs first: the sweep ends sooner
 
@@ -184,6 +185,9 @@ def _own_arguments(p, shown):
     p.add_argument("--lam", type=cli.nonnegative_float, default=None, help=f"R_SIRE lambda ({shown('lam')})")
     p.add_argument("--epochs", type=cli.positive_int, default=None,
                    help=f"most epochs; runs end earlier at a plateau ({shown('epochs')})")
+    p.add_argument("--plateau-patience", type=cli.positive_int, default=10,
+                   help="epochs without a new best validation result that make a plateau (lr x0.3; the "
+                        "third plateau ends a run) (default 10)")
     p.add_argument("--n-train", type=cli.positive_int, default=None,
                    help=f"synthetic training shapes, validation excluded ({shown('n_train')})")
     p.add_argument("--n-val", type=cli.positive_int, default=None,
