@@ -51,3 +51,15 @@ def test_presets_and_specs():
     assert len({s.name for s in specs}) == len(specs)
     with pytest.raises(SystemExit):
         perturbed_mnist.parse(["--lambdas", "0"])
+
+
+def test_row_reading_feeds_the_gru_28_rows_of_28(mnist_dir, monkeypatch):
+    monkeypatch.setenv("SIRE_REF_MNIST", mnist_dir)
+    args = perturbed_mnist.parse(TINY + ["--reading", "row", "--methods", "gru", "cnn"])
+    gru_spec, cnn_spec = perturbed_mnist.specs_for(args)
+    assert gru_spec.reading == "row" and cnn_spec.reading == "pixel"     # the CNN reads images either way
+    data, model, _ = perturbed_mnist._setup(gru_spec)
+    pixels, _, _ = perturbed_mnist._setup(perturbed_mnist.MnistSpec(**{**gru_spec.__dict__, "reading": "pixel"}))
+    assert data["train"].x.shape == (64, 28, 28) and (data["train"].lengths == 28).all()
+    assert model.input_size == 28
+    assert (data["train"].x.reshape(64, 784) == pixels["train"].x[:, :, 0]).all()   # the same pixels, row by row
