@@ -18,7 +18,7 @@ import numpy as np
 from .backend import array_module
 from .nn import activations, conv, dropout, linear, mlp, pool
 from .nn.params import add_into, prefixed, take
-from .validate import check_lengths, check_unchanged, snapshot
+from .validate import check_lengths, check_made_from, remember
 
 SIDE, KERNEL = 28, 5
 
@@ -69,15 +69,14 @@ class ConvNet:
         z, c_drop = dropout.forward(z, self.dropout_rate, rng, train)
         y, c_fc1 = linear.forward(take("fc.1", params), z)
         cache = ConvNetCache(blocks, h.shape, c_drop, (c_fc0, c_relu, c_fc1),
-                             (snapshot(dict(params, x=x)), x))
+                             remember(params, x))
         return y, cache
 
     def backward(self, params, cache, dy, dstates=None):
         """Gradients of dy (B, out_size) on the logits for every param (dstates: unused)."""
         if not isinstance(cache, ConvNetCache):
             raise TypeError(f"cache must be the cache ConvNet.forward returned, got {type(cache).__name__}")
-        taken, x = cache.made_from
-        check_unchanged(taken, dict(params, x=x), "ConvNet.backward")
+        check_made_from(cache.made_from, params, "ConvNet.backward")
         xp = array_module(dy)
         grads = {k: xp.zeros_like(v) for k, v in params.items()}
         c_fc0, c_relu, c_fc1 = cache.fc

@@ -38,7 +38,7 @@ from .nn.encoders import MLP, Embedding
 from .nn.params import add_into, prefixed, take
 from .regularizers import sire, sire_from_states, sub
 from .samples import sample_sire, sample_sub
-from .validate import check_array, check_lengths, check_unchanged, snapshot
+from .validate import check_array, check_lengths, check_made_from, remember
 
 
 class RecurrentCache(NamedTuple):
@@ -124,15 +124,6 @@ class _Encoded:
             for k, g in self.encoder.backward(params, cache, de).items():
                 grads[k] += g
 
-    @staticmethod
-    def _remember(params, x):
-        """What backward checks: copies of params and x (O(params + x)), and x itself."""
-        return snapshot(dict(params, x=x)), x
-
-    def _check_made_from(self, params, made_from):
-        taken, x = made_from
-        check_unchanged(taken, dict(params, x=x), f"{type(self).__name__}.backward")
-
     def _zeros(self, params):
         xp = array_module(*params.values())
         return {k: xp.zeros_like(v) for k, v in params.items()}
@@ -172,7 +163,7 @@ class RecurrentSetModel(_Encoded):
         s, c_drop = dropout.forward(states[:, -1], self.state_dropout, rng, train)
         y, c_head = mlp.forward(take("head", params), s, self.head_activation)
         return self.offset + self.scale * y, RecurrentCache(c_enc, c_cell, c_drop, c_head, states,
-                                                            cell_params, e, self._remember(params, x))
+                                                            cell_params, e, remember(params, x))
 
     def backward(self, params, cache, dy, dstates=None):
         """Gradients of dy (N, out) on the outputs (plus dstates (B, T, H) on the cell's states)
@@ -181,7 +172,7 @@ class RecurrentSetModel(_Encoded):
         if not isinstance(cache, RecurrentCache):
             raise TypeError(f"cache must be the cache RecurrentSetModel.forward returned, got "
                             f"{type(cache).__name__}")
-        self._check_made_from(params, cache.made_from)
+        check_made_from(cache.made_from, params, f"{type(self).__name__}.backward")
         c_enc, c_cell, c_drop, c_head, states, cell_params = cache[:6]
         grads = self._zeros(params)
         g_head, ds = mlp.backward(take("head", params), c_head, self.scale * dy)
@@ -281,14 +272,14 @@ class DeepSets(_Encoded):
         mask = xp.asarray(np.arange(x.shape[1])[None, :, None] < lengths[:, None, None]).astype(h.dtype)
         y, c_rho = mlp.forward(take("rho", params), (h * mask).sum(axis=1), self.activation)
         return self.offset + self.scale * y, DeepSetsCache(c_enc, c_phi, c_rho, mask, phi_params,
-                                                           self._remember(params, x))
+                                                           remember(params, x))
 
     def backward(self, params, cache, dy, dstates=None):
         """Gradients of dy (N, out) on the outputs for every param (dstates: unused, no states).
         params and x must be those of the forward (checked)."""
         if not isinstance(cache, DeepSetsCache):
             raise TypeError(f"cache must be the cache DeepSets.forward returned, got {type(cache).__name__}")
-        self._check_made_from(params, cache.made_from)
+        check_made_from(cache.made_from, params, f"{type(self).__name__}.backward")
         c_enc, c_phi, c_rho, mask, phi_params = cache[:5]
         grads = self._zeros(params)
         g_rho, dpooled = mlp.backward(take("rho", params), c_rho, self.scale * dy)

@@ -15,7 +15,7 @@ import numpy as np
 from .backend import array_module
 from .nn import activations, dropout, equivariant, linear, setpool
 from .nn.params import add_into, prefixed, take
-from .validate import check_lengths, check_unchanged, snapshot
+from .validate import check_lengths, check_made_from, remember
 
 
 class PointCache(NamedTuple):
@@ -62,15 +62,14 @@ class EquivariantDeepSets:
         h, c_act = activations.forward("tanh", h)
         h, c_d1 = dropout.forward(h, self.dropout_rate, rng, train)
         y, c_l1 = linear.forward(take("rho.1", params), h)
-        return y, PointCache(phi, c_pool, (c_d0, c_l0, c_act, c_d1, c_l1), (snapshot(dict(params, x=x)), x))
+        return y, PointCache(phi, c_pool, (c_d0, c_l0, c_act, c_d1, c_l1), remember(params, x))
 
     def backward(self, params, cache, dy, dstates=None):
         """Gradients of dy (B, out) on the logits for every param (dstates: unused, no states)."""
         if not isinstance(cache, PointCache):
             raise TypeError(f"cache must be the cache EquivariantDeepSets.forward returned, got "
                             f"{type(cache).__name__}")
-        taken, x = cache.made_from
-        check_unchanged(taken, dict(params, x=x), "EquivariantDeepSets.backward")
+        check_made_from(cache.made_from, params, "EquivariantDeepSets.backward")
         xp = array_module(dy)
         grads = {k: xp.zeros_like(v) for k, v in params.items()}
         c_d0, c_l0, c_act, c_d1, c_l1 = cache.rho

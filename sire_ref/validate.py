@@ -149,6 +149,17 @@ def snapshot(arrays):
     return {k: v.copy() for k, v in arrays.items()}
 
 
+def remember(params, x):
+    """What a model's forward keeps for its backward: (copies of params and x, the caller's x)."""
+    return snapshot(dict(params, x=x)), x
+
+
+def check_made_from(made_from, params, caller):
+    """A model's backward check: params, and the x its forward read, unchanged since `remember`."""
+    taken, x = made_from
+    check_unchanged(taken, dict(params, x=x), caller)
+
+
 def check_unchanged(taken, arrays, caller):
     """Refuse a backward whose params or inputs are not, value for value, those of its forward.
 
