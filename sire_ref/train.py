@@ -13,7 +13,9 @@ times the regularizer, each a minibatch estimate. model: RecurrentSetModel or De
   never changes the numbers, so changing it never blocks a resume.
 
 Each epoch shuffles the training set, takes minibatches (each cut to its longest
-sequence), adds lambda * the regularizer's gradient (recurrent models only), clips, and
+sequence), adds lambda * the regularizer's gradient (recurrent models only; R needs no labels,
+so with reg_on="unlabelled" it is computed on as many sequences drawn from data["unlabelled"]
+instead of the minibatch: semi-supervised training, section 7 of the paper), clips, and
 steps the optimizer; frozen parameters stay put. Every `eval_every` epochs the
 validation metric is measured and the best parameters are kept (selection on
 validation only, never on test: the best metric, ties broken by the lower validation
@@ -76,6 +78,7 @@ class TrainConfig:
     lam: float = 0.0
     reg_samples: int = 32
     estimator: str = "subset"         # SIRE state estimator: "subset" | "prefix"
+    reg_on: str = "batch"             # R's sequences: the labelled "batch" | "unlabelled" (data["unlabelled"])
     permute_inputs: bool = False      # pi-SGD: a fresh random order of each training sequence
     augment: str = "none"             # "none" | "pointcloud" (data.modelnet.augment on training batches)
     seed: int = 0
@@ -89,6 +92,7 @@ class TrainConfig:
     def __post_init__(self):
         choices = {"optimizer": optim.OPTIMIZERS, "loss": losses.LOSSES, "metric": ("accuracy", "rmse"),
                    "reg": ("none", "sire", "sub"), "estimator": ("subset", "prefix"),
+                   "reg_on": ("batch", "unlabelled"),
                    "dtype": ("float64", "float32"), "augment": tuple(AUGMENTATIONS)}
         for field, allowed in choices.items():
             if getattr(self, field) not in allowed:
@@ -135,19 +139,25 @@ def _prediction(config, out):
     return out if config.loss == "ce" else out[:, 0]
 
 
+def decide(config, out):
+    """The predicted labels of outputs (N, out) under config.loss: the class of a logit ("bce":
+    out > 0), of logits ("ce": argmax), else the nearest integer (the integer tasks)."""
+    pred = _prediction(config, out)
+    if config.loss == "bce":
+        return pred > 0
+    if config.loss == "ce":
+        return pred.argmax(axis=1)
+    return np.round(pred)
+
+
 def score(config, out, y):
     """(loss, metric) of outputs against targets under config.loss / config.metric."""
     pred = _prediction(config, out)
     loss = float(losses.LOSSES[config.loss](pred, y)[0])
     if config.metric == "rmse":
         return loss, float(np.sqrt(np.mean((pred - y) ** 2)))
-    if config.loss == "bce":
-        hit = (pred > 0) == (y > 0.5)
-    elif config.loss == "ce":
-        hit = pred.argmax(axis=1) == y
-    else:
-        hit = np.round(pred) == y
-    return loss, float(hit.mean())
+    labels = (y > 0.5) if config.loss == "bce" else y
+    return loss, float((decide(config, out) == labels).mean())
 
 
 def evaluate(model, params, split, config):
@@ -170,8 +180,16 @@ def _better(config, val, best):
     return (sign * val["metric"], -val["loss"]) > (sign * best["metric"], -best["loss"])
 
 
-def _batch_loss(model, params, split, idx, config, rng):
-    """(objective value, gradients) of the minibatch split[idx]: task loss + lambda R."""
+def _unlabelled_batch(split, size, rng):
+    """(x, lengths) of `size` sequences drawn from an unlabelled split, cut to their longest."""
+    idx = rng.integers(len(split.lengths), size=size)
+    L = split.lengths[idx]
+    return split.x[backend.array_module(split.x).asarray(idx), :max(int(L.max()), 1)], L
+
+
+def _batch_loss(model, params, split, idx, config, rng, unlabelled=None):
+    """(objective value, gradients) of the minibatch split[idx]: task loss + lambda R, with R on
+    the same sequences, or (config.reg_on == "unlabelled") on as many drawn from `unlabelled`."""
     L = split.lengths[idx]
     idx_dev = backend.array_module(split.x).asarray(idx)   # a no-op on NumPy; one small copy on CuPy
     x = split.x[idx_dev, :max(int(L.max()), 1)]
@@ -183,8 +201,12 @@ def _batch_loss(model, params, split, idx, config, rng):
     value, dpred = losses.LOSSES[config.loss](_prediction(config, out), split.y[idx_dev])
     reg = None
     if config.reg != "none" and config.lam > 0:
-        reg = model.regularizer(params, x, L, rng, config.reg, config.reg_samples, config.estimator,
-                                forward_cache=cache)
+        if config.reg_on == "unlabelled":
+            x_u, L_u = _unlabelled_batch(unlabelled, len(idx), rng)
+            reg = model.regularizer(params, x_u, L_u, rng, config.reg, config.reg_samples, config.estimator)
+        else:
+            reg = model.regularizer(params, x, L, rng, config.reg, config.reg_samples, config.estimator,
+                                    forward_cache=cache)
         value = value + config.lam * reg.value
     dstates = None if reg is None or reg.dstates is None else config.lam * reg.dstates
     grads = model.backward(params, cache, dpred if config.loss == "ce" else dpred[:, None], dstates)
@@ -204,7 +226,7 @@ def train(model, data, config, out_dir=None, name="run", options=None, log=print
     (tests use it to interrupt).
     """
     options = RunOptions() if options is None else options
-    _check_data(data)
+    _check_data(data, config)
     data = cast_data(data, config.dtype)
     with blas_threads(options.threads):
         state, rng = _start_or_resume(model, data, config, out_dir, name, log)
@@ -212,9 +234,12 @@ def train(model, data, config, out_dir=None, name="run", options=None, log=print
         return _finish(model, data, config, state, out_dir, name)      # evaluation pinned too
 
 
-def _check_data(data):
+def _check_data(data, config):
     if "train" not in data or "val" not in data:
         raise ValueError(f"data must have 'train' and 'val' splits, got {sorted(data)}")
+    if config.reg_on == "unlabelled" and "unlabelled" not in data:
+        raise ValueError("config.reg_on is 'unlabelled': data must have an 'unlabelled' split (its y is "
+                         f"never read), got {sorted(data)}")
     for split_name, split in data.items():
         check_lengths(split.lengths, len(split.y), split.x.shape[1], name=f"data['{split_name}'].lengths")
 
@@ -288,10 +313,11 @@ def _start_or_resume(model, data, config, out_dir, name, log):
     return state, rng
 
 
-def train_step(model, params, opt, split, idx, config, rng, lr):
+def train_step(model, params, opt, split, idx, config, rng, lr, unlabelled=None):
     """One full training step on split[idx]: forward, loss, backward, lambda R, clipping, and the
-    optimizer's update of the trainable params (in place). Returns the objective's value."""
-    value, grads = _batch_loss(model, params, split, idx, config, rng)
+    optimizer's update of the trainable params (in place). Returns the objective's value.
+    unlabelled: the Split R is computed on when config.reg_on == "unlabelled"."""
+    value, grads = _batch_loss(model, params, split, idx, config, rng, unlabelled)
     optim.clip_grad_norm(grads, config.clip)
     trainable = {k: params[k] for k in params if k not in model.frozen}
     opt_kwargs = ({"eps": config.eps} if config.optimizer == "adam" else {"momentum": config.momentum})
@@ -300,13 +326,14 @@ def train_step(model, params, opt, split, idx, config, rng, lr):
     return value
 
 
-def train_epoch(model, split, config, state, rng):
+def train_epoch(model, split, config, state, rng, unlabelled=None):
     """One pass over the training split in a fresh random order; returns the mean objective."""
     lr = optim.step_lr(config.lr, state["epoch"], config.lr_step, config.lr_gamma) * state["lr_scale"]
     order, total = rng.permutation(len(split.y)), 0.0
     for i in range(0, len(order), config.batch_size):
         idx = order[i:i + config.batch_size]
-        total += train_step(model, state["params"], state["opt"], split, idx, config, rng, lr) * len(idx)
+        total += train_step(model, state["params"], state["opt"], split, idx, config, rng, lr,
+                            unlabelled) * len(idx)
     return total / len(order)
 
 
@@ -323,10 +350,10 @@ def epoch_seconds(model, data, config, steps=10):
         starts = range(0, len(split.y), config.batch_size)
         batches = [np.arange(i, min(i + config.batch_size, len(split.y))) for i in starts][:steps + 2]
         for idx in batches[:2]:
-            train_step(model, params, opt, split, idx, config, rng, config.lr)
+            train_step(model, params, opt, split, idx, config, rng, config.lr, data.get("unlabelled"))
         start = time.perf_counter()
         for idx in batches[2:]:
-            train_step(model, params, opt, split, idx, config, rng, config.lr)
+            train_step(model, params, opt, split, idx, config, rng, config.lr, data.get("unlabelled"))
         per_step = (time.perf_counter() - start) / max(len(batches) - 2, 1)
         start = time.perf_counter()
         evaluate(model, params, data["val"], config)
@@ -367,7 +394,7 @@ def _run_epochs(model, data, config, options, state, rng, out_dir, name, log, on
     last_print, start = 0.0, time.perf_counter()
     while not state["done"] and state["epoch"] < config.epochs:
         record = {"epoch": state["epoch"] + 1,
-                  "train_loss": train_epoch(model, data["train"], config, state, rng)}
+                  "train_loss": train_epoch(model, data["train"], config, state, rng, data.get("unlabelled"))}
         state["epoch"] += 1
         if state["epoch"] % config.eval_every == 0 or state["epoch"] == config.epochs:
             _select(model, data, config, state, record)
@@ -395,7 +422,8 @@ def _finish(model, data, config, state, out_dir, name):
     result = {"name": name, "config": state["config"], "identity": state["identity"],
               "history": state["history"],
               "best": state["best"], "epochs_run": state["epoch"], "stopped": state["stopped"],
-              "metrics": {k: evaluate(model, best_params, s, config) for k, s in data.items()}}
+              "metrics": {k: evaluate(model, best_params, s, config) for k, s in data.items()
+                          if k != "unlabelled"}}
     if out_dir:
         write_record(checkpoint.paths(out_dir, name)[1], result)
     result["params"] = best_params

@@ -11,14 +11,17 @@ the original units but the net works at unit scale (EXPERIMENT-NOTES.md).
 Methods: "gru" (lambda = 0), "sire" (GRU + lambda R_SIRE, Eq. 4.4), "sub" (GRU + lambda R_SUB,
 Eq. 4.1), "deepsets" (Eq. 1.1), "pisgd" (GRU trained on random orders, majority vote over 20
 orders at test). Accuracy: the rounded prediction equals the target; variance reports RMSE.
-`run_one(spec, out_dir)` trains one spec (the sweep runner's unit of work); `specs_for` lists
-the sweep's specs; `add_arguments` the options the three scripts share.
+`run_one(spec, out_dir)` trains one spec (the sweep runner's unit of work) and measures how
+invariant the trained model is on the test set (sire_ref.diagnostics: order sensitivity, the
+SIRE estimate, the bound); `specs_for` lists the sweep's specs; `add_arguments` the options the
+scripts share. `SemiSpec` adds unlabelled sequences on which R alone is computed.
 """
 import dataclasses
 
 import numpy as np
 
-from ..data.arithmetic import make_data
+from ..data.arithmetic import make_data, make_split
+from ..diagnostics import diagnose, model_subject
 from ..io import digest
 from ..models import DeepSets, RecurrentSetModel
 from ..nn.encoders import Embedding
@@ -78,6 +81,24 @@ class RunSpec:
                 f"{digest(dataclasses.asdict(self))}")
 
 
+@dataclasses.dataclass(frozen=True)
+class SemiSpec(RunSpec):
+    """A RunSpec whose regularizer (method "sire" or "sub", lam > 0) is computed on n_unlabelled
+    extra sequences of the same task (drawn from their own seed; their targets are never read)
+    instead of the labelled minibatch: TrainConfig.reg_on = "unlabelled"."""
+    n_unlabelled: int = 0
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.n_unlabelled < 1:
+            raise ValueError(f"n_unlabelled must be >= 1, got {self.n_unlabelled}")
+
+
+def spec_from_dict(fields):
+    """The RunSpec or SemiSpec a sweep record's "spec" holds."""
+    return (SemiSpec if "n_unlabelled" in fields else RunSpec)(**fields)
+
+
 def build_model(method, max_value, y_train, hidden=80, embed=100, backend="auto"):
     enc = Embedding(max_value + 1, embed, frozen=True)
     offset, scale = float(y_train.mean()), float(y_train.std() or 1.0)
@@ -96,11 +117,17 @@ def _setup(spec):
     """(data, model, TrainConfig) of a RunSpec."""
     data = make_data(spec.data_seed, spec.task, spec.length, spec.n_train, spec.n_val, spec.n_test,
                      spec.max_value)
+    semi = isinstance(spec, SemiSpec)
+    if semi:
+        pool = make_split(np.random.default_rng([spec.data_seed, 7]), spec.task, spec.n_unlabelled,
+                          spec.length, spec.max_value)
+        data["unlabelled"] = pool._replace(y=np.full(spec.n_unlabelled, np.nan))   # labels unseen
     model = build_model(spec.method, spec.max_value, data["train"].y, spec.hidden, backend=spec.backend)
     reg = spec.method if spec.method in ("sire", "sub") and spec.lam > 0 else "none"
     config = TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, loss="l1",
                          metric="rmse" if spec.task == "variance" else "accuracy", reg=reg, lam=spec.lam,
                          reg_samples=spec.batch_size, estimator=spec.estimator, seed=spec.seed,
+                         reg_on="unlabelled" if semi and reg != "none" else "batch",
                          dtype=spec.dtype, permute_inputs=spec.method == "pisgd",
                          eval_every=spec.eval_every, plateau_patience=spec.plateau_patience,
                          plateau_decays=spec.plateau_decays)
@@ -134,8 +161,11 @@ def run_one(spec, checkpoint_dir):
                                      np.random.default_rng([spec.seed, 5]))
         out["test_single_order"] = out["test"]
         out["test"] = float((voted == data["test"].y).mean())
+    (out["invariance"],) = diagnose(model_subject(model, result["params"], config), data["test"],
+                                    np.random.default_rng([spec.seed, 11])).values()
     out["summary"] = (f"val {metric} {out['val']:.3f}, test {out['test']:.3f}, {out['epochs_run']} "
-                      f"epochs (stopped: {out['stopped']})")
+                      f"epochs (stopped: {out['stopped']}), order sensitivity "
+                      f"{out['invariance']['order_mean']:.3g}")
     return out
 
 

@@ -5,10 +5,11 @@ Floors, bottom up (a module may import its own floor and the ones below):
     1 nn                              layers, losses, optimizers, encoders
     2 cells, kernels                  the recurrent cells (Eq. 2.1-2.2) and their numba twins
     3 samples, constructions          SIRE / SUB draws; hand-built networks (Eq. 3.2)
-    4 regularizers                    R_SIRE (Eq. 4.4), R_SUB (Eq. 4.1)
+    4 regularizers, invariance        R_SIRE (Eq. 4.4), R_SUB (Eq. 4.1); exhaustive gaps and bounds
     5 models, convnet, pointsets      set models (Eq. 1.1, 2.2); the CNN and point-cloud DeepSets
       data                            data sets
-    6 train, checkpoint, interop      the training loop; framework maps
+    6 train, checkpoint, interop,     the training loop; framework maps; how invariant a
+      diagnostics                     trained model is
     7 experiments                     the paper's Section 6
     8 tools                           gradcheck, bench, gpucheck, testing
 The entry-point shims sire_ref/{bench,gradcheck,gpucheck}.py sit at the top (floor 9).
@@ -22,7 +23,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2] / "sire_ref"
 FLOORS = {"backend": 0, "validate": 0, "io": 0, "threads": 0, "nn": 1, "cells": 2, "kernels": 2, "samples": 3,
-          "constructions": 3, "regularizers": 4, "models": 5, "convnet": 5, "pointsets": 5, "data": 5, "train": 6, "checkpoint": 6,
+          "constructions": 3, "regularizers": 4, "invariance": 4, "models": 5, "convnet": 5, "pointsets": 5, "data": 5, "train": 6, "checkpoint": 6, "diagnostics": 6,
           "interop": 6, "experiments": 7, "tools": 8, "bench": 9, "gradcheck": 9, "gpucheck": 9}
 
 

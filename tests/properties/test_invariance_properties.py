@@ -11,7 +11,7 @@ import pytest
 from hypothesis import event, given, strategies as st, target
 
 from finite_state import OneBadTransition, ReachableOnly, ShallowOnly, swap_gap
-from proofs.invariance import (adjacent_swap_bound, cell_update, fold, pair_gaps, permutation_gaps,
+from sire_ref.invariance import (adjacent_swap_bound, cell_update, fold, pair_gaps, permutation_gaps,
                                state_lipschitz_bound)
 from sire_ref.cells import gru, rnn
 

@@ -14,7 +14,7 @@ import itertools
 
 import numpy as np
 
-from sire_ref.samples import enumerate_sire
+from .samples import enumerate_sire
 
 
 def cell_update(cell, params):
@@ -33,6 +33,21 @@ def _start(s0, n):
     return np.broadcast_to(np.asarray(s0), (n, np.asarray(s0).shape[0]))
 
 
+def swap_gaps(update, s0, x, draw):
+    """The swap gap || f(s, x_a, x_c) - f(s, x_c, x_a) || of every row of a SIRE draw (N,), with
+    s = f(s_0, x[b, S]) (samples.sample_sire or enumerate_sire); the mean of their squares is
+    R_SIRE of Eq. 4.4 on that draw. Rows are folded together by subset size."""
+    gaps = np.zeros(draw["seq"].shape[0])
+    for m in np.unique(draw["size"]):
+        rows = np.flatnonzero(draw["size"] == m)
+        b = draw["seq"][rows]
+        s = fold(update, _start(s0, rows.size), x[b[:, None], draw["subset"][rows, :m]])
+        ac = np.stack([draw["a"][rows], draw["c"][rows]], axis=1)
+        d = fold(update, s, x[b[:, None], ac]) - fold(update, s, x[b[:, None], ac[:, ::-1]])
+        gaps[rows] = np.linalg.norm(d.reshape(rows.size, -1), axis=1)
+    return gaps
+
+
 def pair_gaps(update, s0, x, lengths):
     """Swap gaps over EVERY reachable state and pair of the data (Theorem 5's condition, Eq. 4.2).
 
@@ -41,15 +56,7 @@ def pair_gaps(update, s0, x, lengths):
     zero implies subset-permutation invariance (Definition 2).
     """
     draw = enumerate_sire(lengths)
-    gaps = np.zeros(draw["seq"].shape[0])
-    for m in np.unique(draw["size"]):
-        rows = np.flatnonzero(draw["size"] == m)
-        b = draw["seq"][rows]
-        s = fold(update, _start(s0, rows.size), x[b[:, None], draw["subset"][rows, :m]])
-        ac = np.stack([draw["a"][rows], draw["c"][rows]], axis=1)
-        d = fold(update, s, x[b[:, None], ac]) - fold(update, s, x[b[:, None], ac[:, ::-1]])
-        gaps[rows] = np.linalg.norm(d, axis=1)
-    return gaps, draw
+    return swap_gaps(update, s0, x, draw), draw
 
 
 def permutation_gaps(update, s0, x, lengths, min_size=2):
