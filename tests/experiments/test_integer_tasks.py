@@ -220,3 +220,38 @@ def test_predict_vote_sees_the_original_and_19_distinct_orders(monkeypatch):
     for x in seen:
         for row, original, L in zip(x, split.x, split.lengths):
             assert sorted(row[:L]) == sorted(original[:L]) and np.array_equal(row[L:], original[L:])
+
+
+@pytest.mark.slow
+def test_spectrum_and_semi_supervised_smoke(tmp_path, capsys):
+    """Both run end to end; every run records its invariance; DeepSets-free, so the lambda = 0 row
+    is the plain GRU; the semi-supervised runs that regularize on unlabelled data say so."""
+    from sire_ref.experiments import semi_supervised, spectrum
+    assert spectrum.main(TINY + ["--task", "half_range", "--lambdas", "0", "1", "--out", str(tmp_path)]) == 0
+    saved = json.loads((tmp_path / "spectrum_half_range.json").read_text())
+    assert sorted(saved["by_lambda"]) == ["0.0", "1.0"]
+    assert all(v > 0 for cols in saved["by_lambda"].values() for v in cols["order_mean"])
+    assert (tmp_path / "spectrum_half_range.png").exists()
+    assert semi_supervised.main(TINY + ["--unlabelled", "50", "--lambdas", "0.1", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for method in ("gru", "sire-labelled", "sire-50"):
+        assert method in out
+    records = [read_record(p) for p in (tmp_path / "runs" / "semi_supervised" / "results").glob("*.json")]
+    assert sorted(r["spec"].get("n_unlabelled", 0) for r in records) == [0, 0, 50]
+    assert all(r["invariance"]["n"] == 10_000 for r in records)
+
+
+def test_integer_task_deepsets_run_records_zero_order_sensitivity(tmp_path):
+    from sire_ref.experiments.integer_tasks import RunSpec, run_one
+    spec = RunSpec(task="sum", length=4, seed=0, data_seed=1, method="deepsets", lam=0.0, n_train=40, n_val=20,
+                   n_test=50, max_value=9, hidden=8, epochs=1, batch_size=20, lr=1e-3, dtype="float64",
+                   backend="numpy")
+    inv = run_one(spec, str(tmp_path))["invariance"]
+    assert inv["n"] == 50 and inv["order_max"] <= 1e-9 and inv["changed"] == 0.0 and inv["sire"] is None
+
+
+def test_semi_spec_needs_unlabelled_sequences():
+    from sire_ref.experiments.integer_tasks import SemiSpec
+    with pytest.raises(ValueError, match="n_unlabelled must be >= 1"):
+        SemiSpec(task="sum", length=4, seed=0, data_seed=1, method="sire", lam=0.1, n_train=40, n_val=20,
+                 n_test=50, max_value=9, hidden=8, epochs=1, batch_size=20, lr=1e-3)

@@ -220,3 +220,48 @@ def test_parity_split_labels_are_the_parity_of_the_bits():
     for x, L, y in zip(split.x, split.lengths, split.y):
         assert 2 <= L <= 10 and np.all(x[L:] == 0)
         assert y == sum(int(v) for v in x[:L, 0]) % 2
+
+
+def _token_split(rng, n, T, lengths=None):
+    lengths = rng.integers(2, T + 1, size=n) if lengths is None else lengths
+    return Split(rng.integers(0, 10, size=(n, T)), lengths, rng.normal(size=n))
+
+
+def test_regularizer_on_unlabelled_sequences_is_computed_on_them():
+    """reg_on="unlabelled": the objective is the minibatch's task loss plus lambda R on len(idx)
+    sequences drawn from data["unlabelled"] (recomputed here from a copy of the generator)."""
+    from sire_ref.nn import losses
+    from sire_ref.nn.encoders import Embedding
+    from sire_ref.train import _batch_loss
+    rng = np.random.default_rng(0)
+    model = RecurrentSetModel(1, 6, 1, cell="gru", encoder=Embedding(10, 4, frozen=True))
+    params = model.init(rng)
+    train_split, pool = _token_split(rng, 16, 5), _token_split(rng, 50, 7)
+    config = TrainConfig(loss="l1", reg="sire", lam=0.7, reg_samples=9, reg_on="unlabelled")
+    idx = np.arange(8)
+    draws = np.random.default_rng(3)
+    value, _ = _batch_loss(model, params, train_split, idx, config, np.random.default_rng(3), pool)
+    L = train_split.lengths[idx]
+    out, _ = model.forward(params, train_split.x[idx, :L.max()], L, train=True, rng=draws)
+    task = losses.LOSSES["l1"](out[:, 0], train_split.y[idx])[0]
+    pick = draws.integers(len(pool.lengths), size=len(idx))
+    L_u = pool.lengths[pick]
+    reg = model.regularizer(params, pool.x[pick, :L_u.max()], L_u, draws, "sire", 9, "subset")
+    assert value == pytest.approx(float(task + 0.7 * reg.value), rel=1e-12)
+    assert reg.value > 0
+
+
+def test_unlabelled_training_runs_without_reading_its_labels():
+    rng = np.random.default_rng(1)
+    from sire_ref.nn.encoders import Embedding
+    model = RecurrentSetModel(1, 6, 1, cell="gru", encoder=Embedding(10, 4, frozen=True))
+    pool = _token_split(rng, 40, 6)
+    data = {"train": _token_split(rng, 24, 5), "val": _token_split(rng, 8, 5),
+            "unlabelled": pool._replace(y=np.full(40, np.nan))}        # any read of y would give NaN
+    result = train(model, data, TrainConfig(epochs=2, loss="l1", metric="rmse", reg="sire", lam=0.5,
+                                            reg_on="unlabelled"), log=lambda _: None)
+    assert np.isfinite([h["train_loss"] for h in result["history"]]).all()
+    assert "unlabelled" not in result["metrics"]
+    with pytest.raises(ValueError, match="data must have an 'unlabelled' split"):
+        train(model, {k: data[k] for k in ("train", "val")},
+              TrainConfig(epochs=1, loss="l1", reg="sire", lam=0.5, reg_on="unlabelled"), log=lambda _: None)

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import event, given, strategies as st, target
 
 from finite_state import OneBadTransition, ReachableOnly, ShallowOnly, swap_gap
-from sire_ref.invariance import (adjacent_swap_bound, cell_update, fold, pair_gaps, permutation_gaps,
-                               state_lipschitz_bound)
 from sire_ref.cells import gru, rnn
+from sire_ref.invariance import (adjacent_swap_bound, cell_update, fold, pair_gaps, permutation_gaps,
+                                 state_lipschitz_bound)
 
 seeds = st.integers(0, 2 ** 32 - 1)
 

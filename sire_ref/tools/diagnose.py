@@ -1,0 +1,144 @@
+"""`python -m sire_ref.diagnose PATH`: how invariant are the trained models of finished runs?
+
+PATH is one run's sweep record (<out>/runs/<experiment>/results/<name>.json), the results folder
+of a sweep, or the sweep folder itself (<out>/runs/<experiment>). For each finished run, the run
+is rebuilt from its record's spec (model, data, TrainConfig), its best parameters are read from
+its checkpoint (<sweep>/checkpoints/<name>.ckpt.npz, or --checkpoint-dir), which must have been
+written for exactly that run, and sire_ref.diagnostics measures on its test set, per test length
+(or length bucket): the order sensitivity |y(x) - y(pi x)| over random orders pi (mean, 95th
+percentile, max), the share of sequences whose predicted label some order changes, the SIRE
+estimate (Eq. 4.4) on reachable states, and for lengths up to 12 the measured state gap beside
+the bound from the swap gaps and the Lipschitz constant. Prints a table per run, writes
+<out>/diagnose.json and <out>/diagnose.png (default <out>: <sweep>/diagnostics).
+
+Runs of the parity and integer-sequence experiments (arithmetic, half_range, sire_vs_sub,
+spectrum, semi_supervised) are supported; others are refused by name.
+"""
+import argparse
+import glob
+import os
+import sys
+
+import numpy as np
+
+from .. import checkpoint
+from ..diagnostics import diagnose, model_subject
+from ..experiments import integer_tasks, parity
+from ..io import CorruptFileError, read_record, save_figure, write_json
+from ..train import run_identity
+
+COLUMNS = ("n", "order_mean", "order_p95", "order_max", "changed", "sire", "gap_mean", "bound_mean")
+
+
+def rebuild(spec):
+    """(label, data, model, TrainConfig) of a record's spec, for the experiments diagnose knows."""
+    if "task" in spec:
+        run = integer_tasks.spec_from_dict(spec)
+        return (f"{run.task} n={run.length} {run.method} lambda={run.lam:g} seed {run.seed}",
+                *integer_tasks._setup(run))
+    if {"model", "cell", "hidden"} <= set(spec):
+        run = parity.ParitySpec(**spec)
+        return (f"parity {run.cell if run.model == 'recurrent' else 'deepsets'} seed {run.seed}",
+                *parity._setup(run))
+    raise ValueError(f"diagnose supports the parity and integer-sequence experiments' runs; this record's "
+                     f"spec ({', '.join(sorted(spec)[:6])}, ...) is from another experiment")
+
+
+def records(path):
+    """[(record path, checkpoint folder)] of PATH (a record, a results folder or a sweep folder)."""
+    if os.path.isfile(path):
+        files = [path]
+    else:
+        folder = os.path.join(path, "results") if os.path.isdir(os.path.join(path, "results")) else path
+        files = sorted(glob.glob(os.path.join(folder, "*.json")))
+        if not files:
+            raise FileNotFoundError(f"PATH {path!r} holds no run records (expected <sweep>/results/*.json "
+                                    f"or a record file)")
+    return [(f, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(f))), "checkpoints"))
+            for f in files]
+
+
+def best_params(ckpt_dir, name, model, data, config):
+    """The best parameters of run `name`, from a checkpoint that was written for exactly this run."""
+    path = checkpoint.paths(ckpt_dir, name)[0]
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no checkpoint {path} for run {name}: pass --checkpoint-dir where the "
+                                f"sweep checkpointed")
+    state = checkpoint.load(path, np)
+    if state["identity"] != run_identity(model, data, config) or not state["done"]:
+        raise CorruptFileError(path, "it was not written by this finished run (another model, data set "
+                                     "or an unfinished run)", "point --checkpoint-dir at this sweep's checkpoints")
+    return state["best_params"]
+
+
+def diagnose_run(record_path, ckpt_dir, rng, args):
+    record = read_record(record_path)
+    label, data, model, config = rebuild(record["spec"])
+    params = best_params(ckpt_dir, record["name"], model, data, config)
+    report = diagnose(model_subject(model, params, config), data["test"], rng, args.orders,
+                      args.sire_samples, args.bound_sequences)
+    return {"label": label, "name": record["name"], "test": record.get("test"), "groups": report}
+
+
+def table(run):
+    fmt = lambda v: "-" if v is None else f"{v:.3g}"      # noqa: E731
+    lines = [f"{run['label']}  ({run['name']})",
+             f"  {'group':>6}" + "".join(f"{c:>12}" for c in COLUMNS) + f"{'bound holds':>13}"]
+    for g, row in run["groups"].items():
+        lines.append(f"  {g:>6}" + "".join(f"{fmt(row[c]):>12}" for c in COLUMNS)
+                     + f"{fmt(row['bound_holds']) if row['bound_holds'] is None else str(row['bound_holds']):>13}")
+    return "\n".join(lines)
+
+
+def plot(runs, path):
+    """Order sensitivity by group, one line per run; measured state gap against the bound."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for run in runs:
+        groups = list(run["groups"])
+        a.plot(groups, [run["groups"][g]["order_mean"] for g in groups], "-o", ms=3, label=run["label"])
+        pairs = [(r["gap_mean"], r["bound_mean"]) for r in run["groups"].values() if r["gap_mean"] is not None]
+        if pairs:
+            b.plot(*zip(*pairs), "o", ms=4)
+    a.set(xlabel="test group (length or length bucket)", ylabel="mean |y(x) - y(pi x)|",
+          title="order sensitivity on test")
+    a.legend(fontsize=6)
+    top = max([r["bound_mean"] for run in runs for r in run["groups"].values() if r["bound_mean"]] + [1e-12])
+    b.plot([0, top], [0, top], "k--", lw=1, label="bound = gap")
+    b.set(xlabel="measured state gap (mean)", ylabel="bound (mean)", title="gap vs bound (Lemma 6, quantitative)")
+    b.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, path)
+    plt.close(fig)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m sire_ref.diagnose", description=__doc__.split("\n\n")[1])
+    p.add_argument("path", metavar="PATH", help="a run record, a sweep's results folder, or a sweep folder")
+    p.add_argument("--orders", type=int, default=10, help="random orders per test sequence (default 10)")
+    p.add_argument("--sire-samples", type=int, default=1000, help="SIRE terms per group (default 1000)")
+    p.add_argument("--bound-sequences", type=int, default=20, help="sequences per group for the bound (default 20)")
+    p.add_argument("--checkpoint-dir", default=None, help="where the runs checkpointed (default <sweep>/checkpoints)")
+    p.add_argument("--out", default=None, help="output folder (default <sweep>/diagnostics)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the orders and draws (default 0)")
+    args = p.parse_args(argv)
+    for name in ("orders", "sire_samples", "bound_sequences"):
+        if getattr(args, name) < 1:
+            p.error(f"argument --{name.replace('_', '-')}: must be an integer >= 1, got {getattr(args, name)}")
+    try:
+        found = records(args.path)
+        runs = []
+        for record_path, ckpt_dir in found:
+            runs.append(diagnose_run(record_path, args.checkpoint_dir or ckpt_dir,
+                                     np.random.default_rng(args.seed), args))
+            print(table(runs[-1]) + "\n", flush=True)
+    except (FileNotFoundError, ValueError) as err:        # CorruptFileError is a ValueError
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    out = args.out or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(found[0][0]))), "diagnostics")
+    write_json(os.path.join(out, "diagnose.json"), {"args": vars(args), "runs": runs})
+    plot(runs, os.path.join(out, "diagnose.png"))
+    print(f"wrote {out}/diagnose.json and {out}/diagnose.png")
+    return 0

@@ -1,0 +1,69 @@
+"""`python -m sire_ref.diagnose PATH` on a real (tiny) parity sweep: tables, JSON, figure; and the
+refusals: a checkpoint of another run, a missing checkpoint, an experiment it does not know."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from sire_ref.experiments import parity
+from sire_ref.io import write_record
+from sire_ref.tools.diagnose import main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("parity")
+    assert parity.main(["--seeds", "1", "--rnn-epochs", "2", "--deepsets-epochs", "2", "--out", str(out)]) == 0
+    return out / "runs" / "parity"
+
+
+def test_diagnose_a_sweep(sweep, capsys):
+    assert main([str(sweep), "--orders", "3", "--sire-samples", "50"]) == 0
+    text = capsys.readouterr().out
+    assert "parity rnn seed 0" in text and "parity deepsets seed 0" in text
+    saved = json.loads((sweep / "diagnostics" / "diagnose.json").read_text())
+    runs = {r["label"]: r for r in saved["runs"]}
+    assert len(runs["parity rnn seed 0"]["groups"]) == 10               # the ten test buckets
+    for row in runs["parity deepsets seed 0"]["groups"].values():
+        assert row["order_max"] <= 1e-12 and row["changed"] == 0.0
+    rnn = runs["parity rnn seed 0"]["groups"]
+    assert all(row["order_mean"] > 0 for row in rnn.values())
+    assert rnn["10"]["bound_holds"] is True
+    assert (sweep / "diagnostics" / "diagnose.png").exists()
+
+
+def test_diagnose_one_record_from_the_command_line(sweep, tmp_path):
+    record = next(p for p in (sweep / "results").glob("rnn-*.json"))
+    done = subprocess.run([sys.executable, "-m", "sire_ref.diagnose", str(record), "--orders", "2",
+                           "--sire-samples", "20", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads((tmp_path / "diagnose.json").read_text())["runs"]) == 1
+
+
+def test_refusals_name_the_problem(sweep, tmp_path, capsys):
+    copy = tmp_path / "parity"
+    shutil.copytree(sweep, copy)
+    rnn = next((copy / "results").glob("rnn-*.json")).stem
+    ds = next((copy / "results").glob("deepsets-*.json")).stem
+    ckpt = copy / "checkpoints"
+    shutil.copy(ckpt / f"{ds}.ckpt.npz", ckpt / f"{rnn}.ckpt.npz")     # another run's checkpoint
+    assert main([str(copy / "results" / f"{rnn}.json")]) == 2
+    assert "was not written by this finished run" in capsys.readouterr().err
+    os.remove(ckpt / f"{rnn}.ckpt.npz")
+    assert main([str(copy / "results" / f"{rnn}.json")]) == 2
+    err = capsys.readouterr().err
+    assert "no checkpoint" in err and "--checkpoint-dir" in err
+    foreign = tmp_path / "foreign.json"
+    write_record(foreign, {"name": "x", "spec": {"method": "cnn", "points": 100}})
+    assert main([str(foreign)]) == 2
+    assert "from another experiment" in capsys.readouterr().err
+    assert main([str(tmp_path / "empty")]) == 2
+    assert "holds no run records" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([str(copy), "--orders", "0"])
+    assert "--orders: must be an integer >= 1" in capsys.readouterr().err
