@@ -20,3 +20,15 @@ def check_cell(cell):
     if not any(cell is module for module in CELLS.values()):
         raise TypeError(f"cell must be sire_ref.cells.rnn or sire_ref.cells.gru, got {cell!r}")
     return cell
+
+
+def kind_of(params):
+    """'rnn' or 'gru' for a params dict, from the row count of weight_ih (H or 3H rows)."""
+    if not isinstance(params, dict) or "weight_ih" not in params or "s0" not in params:
+        raise TypeError("params must be a dict with at least 'weight_ih' and 's0'")
+    rows, H = params["weight_ih"].shape[0], params["s0"].shape[0]
+    kinds = {H: "rnn", 3 * H: "gru"}
+    if rows not in kinds:
+        raise ValueError(f"params['weight_ih'] must have H={H} rows (rnn) or 3H={3 * H} rows (gru), "
+                         f"got {rows}")
+    return kinds[rows]

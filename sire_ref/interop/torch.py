@@ -12,9 +12,10 @@ gate order r, z, n as ours):
 import numpy as np
 
 from .. import backend
-from ..cells import get_cell
+from ..cells import get_cell, kind_of
 from ..cells.recurrence import WEIGHT_KEYS
 from ..validate import check_array, check_lengths
+from .formulas import regularizer_differences
 
 _DTYPES = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
 # The one way to install the PyTorch the oracles are tested with: the CPU build (plain
@@ -69,18 +70,6 @@ def params_from_torch(module, s0=None):
     return params
 
 
-def _kind_of(params):
-    """"rnn" or "gru" from the row count of weight_ih (H or 3H rows)."""
-    if not isinstance(params, dict) or "weight_ih" not in params or "s0" not in params:
-        raise TypeError("params must be a dict with at least 'weight_ih' and 's0'")
-    rows, H = params["weight_ih"].shape[0], params["s0"].shape[0]
-    kinds = {H: "rnn", 3 * H: "gru"}
-    if rows not in kinds:
-        raise ValueError(f"params['weight_ih'] must have H={H} rows (rnn) or 3H={3 * H} rows (gru), "
-                         f"got {rows}")
-    return kinds[rows]
-
-
 def params_to_torch(params, cell=False):
     """A new torch module holding exactly our weights.
 
@@ -89,7 +78,7 @@ def params_to_torch(params, cell=False):
     pass torch.as_tensor(params["s0"]) as h0 yourself.
     """
     torch = _torch()
-    kind = _kind_of(params)
+    kind = kind_of(params)
     I, H, dtype = get_cell(kind).check_params(params)
     tdtype = getattr(torch, _DTYPES[dtype])
     if cell:
@@ -113,7 +102,7 @@ def oracle(params, x, lengths=None, dstates=None):
     """
     torch = _torch()
     rnn_utils = torch.nn.utils.rnn
-    kind = _kind_of(params)
+    kind = kind_of(params)
     I, H, dtype = get_cell(kind).check_params(params)
     check_array(x, "x", shape=(None, None, I), dtype=dtype)
     B, T, _ = x.shape
@@ -150,7 +139,7 @@ def regularizer_oracle(kind, params, x, samples, lengths=None, through_state=Tru
     torch = _torch()
     from ..samples import check_samples
 
-    cell_kind = _kind_of(params)
+    cell_kind = kind_of(params)
     get_cell(cell_kind).check_params(params)
     smp = check_samples(samples, kind, x.shape[0], x.shape[1], lengths)
     module = params_to_torch(params, cell=True)
@@ -162,21 +151,8 @@ def regularizer_oracle(kind, params, x, samples, lengths=None, through_state=Tru
             s = module(xt[b, t][None], s)
         return s
 
-    terms = []
-    for n in range(smp["seq"].shape[0]):
-        b, m = int(smp["seq"][n]), int(smp["size"][n])
-        S = smp["subset"][n, :m].tolist()
-        if kind == "sire":
-            s = fold(s0[None], b, S)
-            s = s if through_state else s.detach()
-            a, c = int(smp["a"][n]), int(smp["c"][n])
-            diff = fold(s, b, [a, c]) - fold(s, b, [c, a])
-        else:
-            p, q = smp["p"][n, :m].tolist(), smp["q"][n, :m].tolist()
-            diff = fold(s0[None], b, [S[i] for i in p]) - fold(s0[None], b, [S[i] for i in q])
-        terms.append((diff * diff).sum())
-    if not terms:
-        raise ValueError("samples is empty: nothing to differentiate")
+    diffs = regularizer_differences(kind, smp, fold, s0[None], None if through_state else torch.Tensor.detach)
+    terms = [(d * d).sum() for d in diffs]
     value = torch.stack(terms).mean()
     value.backward()
     grads = {k: getattr(module, k).grad for k in WEIGHT_KEYS}
