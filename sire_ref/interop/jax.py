@@ -42,7 +42,8 @@ INSTALL = 'pip install "sire_ref[jax]"   (jax and flax, CPU builds)'
 APIS = ("linen", "nnx")
 
 
-def _jax():
+def require():
+    """The jax module once jax and flax import; ImportError naming the extra."""
     try:
         import jax
         importlib.import_module("flax.linen")
@@ -158,7 +159,7 @@ def oracle(params, x, lengths=None, dstates=None):
     """jax.grad's states and gradients for our sequence semantics (a state is carried unchanged past
     its sequence's length), through flax.linen's cell: returns (states (B, T, H), grads keyed like
     params, dx (B, T, I)) of L = sum(dstates * states) (grads None without dstates)."""
-    jax = _jax()
+    jax = require()
     import jax.numpy as jnp
     kind, H, variables = _setup(params, x)
     B, T, _ = x.shape
@@ -184,7 +185,7 @@ def oracle(params, x, lengths=None, dstates=None):
 def regularizer_oracle(kind, params, x, samples, lengths=None, through_state=True):
     """jax.grad's value and gradients of R_SIRE (kind="sire", Eq. 4.4) or R_SUB ("sub", Eq. 4.1) on
     our explicit draw, row by row with flax.linen's cell (interop.formulas); (value, grads, dx)."""
-    jax = _jax()
+    jax = require()
     import jax.numpy as jnp
     from ..samples import check_samples
     cell_kind, H, variables = _setup(params, x)

@@ -48,7 +48,8 @@ from .formulas import regularizer_differences
 INSTALL = 'pip install "sire_ref[keras]"   (keras 3 with JAX as its backend, CPU builds)'
 
 
-def _keras():
+def require():
+    """The keras module, its backend chosen as the module docstring says; ImportError naming the extra."""
     if "keras" not in sys.modules and not os.environ.get("KERAS_BACKEND"):
         for name in ("jax", "torch"):
             if importlib.util.find_spec(name) is not None:
@@ -63,7 +64,7 @@ def _keras():
 
 def _float64_activations():
     """(tanh, sigmoid) of JAX itself, which keep float64 (see the module docstring)."""
-    name = _keras().backend.backend()
+    name = require().backend.backend()
     if name != "jax":
         raise RuntimeError(f"float64 Keras layers and the Keras oracle need the JAX backend, and Keras runs on "
                            f"{name!r} (where Keras computes some float64 operations in float32): set "
@@ -74,7 +75,7 @@ def _float64_activations():
 
 def _is(fn, name):
     """Is fn Keras's activation `name`, or the backend's float64 one that params_to_keras uses?"""
-    keras = _keras()
+    keras = require()
     if fn is getattr(keras.activations, name):
         return True
     try:
@@ -85,7 +86,7 @@ def _is(fn, name):
 
 def _check_layer(layer):
     """("rnn" | "gru", the cell) of a supported Keras layer or cell, else a clear error."""
-    keras = _keras()
+    keras = require()
     L = keras.layers
     kinds = {L.SimpleRNN: "rnn", L.SimpleRNNCell: "rnn", L.GRU: "gru", L.GRUCell: "gru"}
     if type(layer) not in kinds:
@@ -149,7 +150,7 @@ def params_to_keras(params, cell=False):
     with the backend's own tanh and sigmoid: module docstring). On the JAX backend, float64 needs
     x64 on (jax.enable_x64(True), or JAX_ENABLE_X64=1): without it the layer would hold float32,
     so that is refused."""
-    keras = _keras()
+    keras = require()
     kind = kind_of(params)
     I, H, dtype = get_cell(kind).check_params(params)
     L = keras.layers
@@ -205,7 +206,7 @@ def _grads_to_ours(kind, layer, grads, ds0):
 def _float64():
     """Keras computing in float64 for the oracle (JAX backend only): floatx float64 (Keras builds
     some of a layer's internal tensors in floatx) and x64 on; both restored afterwards."""
-    keras = _keras()
+    keras = require()
     _float64_activations()                      # refuses a backend other than JAX, by name
     import jax
     before = keras.config.floatx()
@@ -244,11 +245,11 @@ def oracle(params, x, lengths=None, dstates=None):
                        initial_state=[keras.ops.broadcast_to(s0, (B, H))])
 
         x64, s064 = backend.to_numpy(x), backend.to_numpy(params["s0"])
-        states = np.asarray(_keras().ops.convert_to_numpy(states_of(lambda m, *a, **kw: m(*a, **kw), x64, s064)))
+        states = np.asarray(require().ops.convert_to_numpy(states_of(lambda m, *a, **kw: m(*a, **kw), x64, s064)))
         if dstates is None:
             return states, None, None
         check_array(dstates, "dstates", shape=(B, T, H), dtype=np.float64)
-        upstream = _keras().ops.convert_to_tensor(dstates)
+        upstream = require().ops.convert_to_tensor(dstates)
         _, grads, dx, ds0 = _differentiate(
             layer, lambda run, xk, s0: (states_of(run, xk, s0) * upstream).sum(), x64, s064)
         return states, _grads_to_ours(kind, layer, grads, ds0), dx

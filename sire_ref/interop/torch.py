@@ -23,7 +23,8 @@ _DTYPES = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
 INSTALL = "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 
 
-def _torch():
+def require():
+    """The torch module; ImportError with the install command when it is missing."""
     try:
         import torch
     except ImportError as err:
@@ -33,7 +34,7 @@ def _torch():
 
 def _module_kind(module):
     """("rnn" | "gru", is_cell, key suffix) for a supported torch module, else a clear error."""
-    nn = _torch().nn
+    nn = require().nn
     kinds = {nn.RNN: ("rnn", False), nn.GRU: ("gru", False),
              nn.RNNCell: ("rnn", True), nn.GRUCell: ("gru", True)}
     if type(module) not in kinds:
@@ -62,7 +63,7 @@ def params_from_torch(module, s0=None):
     H = module.hidden_size
     if s0 is None:
         s0 = np.zeros(H, dtype=dtype)
-    elif isinstance(s0, _torch().Tensor):
+    elif isinstance(s0, require().Tensor):
         s0 = s0.detach().cpu().numpy().copy()
     check_array(s0, "s0", shape=(H,), dtype=dtype)
     params["s0"] = s0
@@ -77,7 +78,7 @@ def params_to_torch(params, cell=False):
     nn.GRUCell, in the params' dtype. s0 does not belong to a torch module:
     pass torch.as_tensor(params["s0"]) as h0 yourself.
     """
-    torch = _torch()
+    torch = require()
     kind = kind_of(params)
     I, H, dtype = get_cell(kind).check_params(params)
     tdtype = getattr(torch, _DTYPES[dtype])
@@ -100,7 +101,7 @@ def oracle(params, x, lengths=None, dstates=None):
     backpropagates L = sum(dstates * states). Returns (states, grads, dx) with
     grads keyed like params (s0 included). Independent of our backward code.
     """
-    torch = _torch()
+    torch = require()
     rnn_utils = torch.nn.utils.rnn
     kind = kind_of(params)
     I, H, dtype = get_cell(kind).check_params(params)
@@ -136,7 +137,7 @@ def regularizer_oracle(kind, params, x, samples, lengths=None, through_state=Tru
     nn.RNNCell / nn.GRUCell call per input, the formula of Eq. 4.4 / Eq. 4.1 as
     written. Returns (value, grads keyed like params, dx (B, T, I)) as NumPy.
     """
-    torch = _torch()
+    torch = require()
     from ..samples import check_samples
 
     cell_kind = kind_of(params)

@@ -4,9 +4,22 @@ central finite differences, and polling for fault tests.
 Error measure (per array, norm-wise so tiny entries do not dominate):
     rel(a, b) = max|a - b| / max(max|a|, max|b|)       (0 when both are exactly zero)
 """
+import importlib
 import time
 
 import numpy as np
+
+
+def require_framework(name):
+    """sire_ref.interop.<name> ("torch", "jax" or "keras") for a test, or pytest.skip naming the
+    install command when that framework is missing (Keras: with its backend set as interop.keras does)."""
+    import pytest
+    module = importlib.import_module(f"sire_ref.interop.{name}")
+    try:
+        module.require()
+    except ImportError as err:
+        pytest.skip(f"{name} not installed: {err}")
+    return module
 
 
 def relative_error(a, b):
@@ -46,10 +59,12 @@ def check_layer_gradients(forward, backward, params, x, rng, tol=1e-7):
 
 
 def compare(analytic, reference):
-    """Per-key report {name: {"max_abs": ..., "rel": ...}} for two dicts of arrays with the same keys."""
+    """Per-key report {name: {"value": max|analytic|, "max_abs": max|analytic - reference|, "rel":
+    relative_error}} for two dicts of arrays with the same keys."""
     if set(analytic) != set(reference):
         raise ValueError(f"key sets differ: {sorted(analytic)} vs {sorted(reference)}")
-    return {k: {"max_abs": float(np.abs(np.asarray(analytic[k], np.float64)
+    return {k: {"value": float(np.abs(np.asarray(analytic[k], np.float64)).max(initial=0.0)),
+                "max_abs": float(np.abs(np.asarray(analytic[k], np.float64)
                                         - np.asarray(reference[k], np.float64)).max(initial=0.0)),
                 "rel": relative_error(analytic[k], reference[k])}
             for k in analytic}

@@ -17,17 +17,13 @@ Independent of sire_ref's backward code: autograd differentiates it. Used by
 import numpy as np
 
 from ..convnet import ConvNet
+from ..interop.torch import require as require_torch
 from ..pointsets import EquivariantDeepSets
-
-
-def _torch():
-    from ..interop.torch import _torch as load
-    return load()
 
 
 def twin(model, params):
     """A torch module with our parameters: forward(x, lengths) -> (y (B, out), states or None)."""
-    torch = _torch()
+    torch = require_torch()
     nn = torch.nn
     dtype = getattr(torch, np.dtype(params[next(iter(params))].dtype).name)
 
@@ -120,7 +116,7 @@ def twin(model, params):
 
 def _final(module, e_rows, size):
     """Fold each row of e_rows (N, K, I) over its first size[n] inputs; s0 where size is 0."""
-    torch = _torch()
+    torch = require_torch()
     s0 = module.cell_s0.expand(e_rows.shape[0], -1)
     if e_rows.shape[1] == 0:
         return s0
@@ -132,7 +128,7 @@ def _final(module, e_rows, size):
 
 def sire(module, e, states, draw, estimator):
     """R_SIRE (Eq. 4.4) on the draw; `states` are the forward pass's (used by "prefix")."""
-    torch = _torch()
+    torch = require_torch()
     seq = torch.as_tensor(draw["seq"])
     if estimator == "prefix" and states is not None:
         size = torch.as_tensor(draw["size"])
@@ -148,7 +144,7 @@ def sire(module, e, states, draw, estimator):
 
 def sub(module, e, draw):
     """R_SUB (Eq. 4.1): both orders of every subset as one padded batch."""
-    torch = _torch()
+    torch = require_torch()
     N = len(draw["seq"])
     rows = np.arange(N)[:, None]
     orders = [np.where(p >= 0, draw["subset"][rows, np.maximum(p, 0)], 0) for p in (draw["p"], draw["q"])]
@@ -160,13 +156,13 @@ def sub(module, e, draw):
 
 
 LOSSES = {"l1": lambda p, y: (p - y).abs().mean(),
-          "bce": lambda p, y: _torch().nn.functional.binary_cross_entropy_with_logits(p, y),
-          "ce": lambda p, y: _torch().nn.functional.cross_entropy(p, y)}
+          "bce": lambda p, y: require_torch().nn.functional.binary_cross_entropy_with_logits(p, y),
+          "ce": lambda p, y: require_torch().nn.functional.cross_entropy(p, y)}
 
 
 def objective(module, x, lengths, y, config, draw=None):
     """Task loss + config.lam * R of one minibatch (the regularizer on the given draw)."""
-    torch = _torch()
+    torch = require_torch()
     out, states, e = module(x, lengths)
     value = LOSSES[config.loss](out if config.loss == "ce" else out[:, 0], y)
     if config.reg == "sire" and config.lam > 0:

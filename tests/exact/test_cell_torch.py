@@ -8,7 +8,7 @@ torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_INSTAL
 
 from sire_ref.cells import gru, rnn  # noqa: E402
 from sire_ref.interop.torch import oracle, params_from_torch, params_to_torch  # noqa: E402
-from sire_ref.tools.gradcheck import torch_report  # noqa: E402
+from sire_ref.tools.gradcheck import oracle_report  # noqa: E402
 from sire_ref.tools.testing import random_problem, relative_error  # noqa: E402
 
 TOL = 1e-9
@@ -18,7 +18,7 @@ TOL = 1e-9
 def test_states_and_gradients_match_torch(cell, seed):
     problem = random_problem(cell, np.random.default_rng(seed), batch=6, seq_len=8, input_size=3,
                              hidden_size=5)
-    report = torch_report(cell, *problem)
+    report = oracle_report("torch", cell, *problem)
     assert set(report) == {"weight_ih", "weight_hh", "bias_ih", "bias_hh", "s0", "x", "states"}
     for name, r in report.items():
         assert r["rel"] < TOL, (name, r)
@@ -34,7 +34,7 @@ def test_torch_report_detects_a_wrong_forward(cell, problem, monkeypatch):
         return states + 1e-6, cache
 
     monkeypatch.setattr(cell, "forward", shifted_forward)
-    assert torch_report(cell, params, x, lengths, dstates)["states"]["rel"] > 1e-8
+    assert oracle_report("torch", cell, params, x, lengths, dstates)["states"]["rel"] > 1e-8
 
 
 def test_step_matches_torch_cells(cell):

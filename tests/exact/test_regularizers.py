@@ -1,5 +1,6 @@
 """SIRE (Eq. 4.4) and SUB (Eq. 4.1): values from first principles, gradients vs finite differences
 (float64, rel < 1e-7) and vs PyTorch autograd on the same explicit draw (rel < 1e-9)."""
+import importlib
 import warnings
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
 
 from sire_ref.regularizers import sire, sub
+from sire_ref.tools.testing import require_framework
 from sire_ref.samples import enumerate_sire, sample_sire, sample_sub
 from sire_ref.tools.testing import (nonzero_relative_error, numerical_gradient, random_problem,
                                     relative_error)
@@ -111,11 +113,14 @@ def test_stop_gradient_gives_no_gradient_to_s0(cell):
     assert np.any(grads["s0"] != 0)
 
 
+
+
+@pytest.mark.parametrize("framework", ["torch", "jax", "keras"])
 @pytest.mark.parametrize("kind, estimator, through_state", [
     ("sire", "subset", True), ("sire", "prefix", True), ("sire", "subset", False), ("sub", None, True)])
-def test_gradients_match_torch_autograd(cell, kind, estimator, through_state):
-    pytest.importorskip("torch", reason=f"torch not installed: {TORCH_INSTALL}")
-    from sire_ref.interop.torch import regularizer_oracle
+def test_gradients_match_autograd(cell, kind, estimator, through_state, framework):
+    """PyTorch autograd, jax.grad through Flax's cells, and Keras (JAX backend), float64, < 1e-9."""
+    regularizer_oracle = require_framework(framework).regularizer_oracle
 
     params, x, lengths = _case(cell, seed=5, batch=5, seq_len=7)
     smp = _draw(kind, 6, lengths, estimator, n=12)

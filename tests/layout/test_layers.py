@@ -11,7 +11,7 @@ Floors, bottom up (a module may import its own floor and the ones below):
     6 train, checkpoint, interop,     the training loop; framework maps; how invariant a
       diagnostics                     trained model is
     7 experiments                     the paper's Section 6
-    8 tools                           gradcheck, bench, gpucheck, testing
+    8 tools, crosscheck               gradcheck, bench, gpucheck, diagnose, testing; bring-your-own checks
 The entry-point shims sire_ref/{bench,gradcheck,gpucheck,diagnose}.py sit at the top (floor 9).
 Read from the source with ast (function-level imports included), so a lazy import that
 climbs a floor is caught too.
@@ -24,7 +24,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2] / "sire_ref"
 FLOORS = {"backend": 0, "validate": 0, "io": 0, "threads": 0, "nn": 1, "cells": 2, "kernels": 2, "samples": 3,
           "constructions": 3, "regularizers": 4, "invariance": 4, "models": 5, "convnet": 5, "pointsets": 5, "data": 5, "train": 6, "checkpoint": 6, "diagnostics": 6,
-          "interop": 6, "experiments": 7, "tools": 8, "bench": 9, "gradcheck": 9, "gpucheck": 9,
+          "interop": 6, "experiments": 7, "tools": 8, "crosscheck": 8, "bench": 9, "gradcheck": 9, "gpucheck": 9,
           "diagnose": 9}
 
 
