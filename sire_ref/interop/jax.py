@@ -124,7 +124,7 @@ def params_from_flax(variables, s0=None):
         if not isinstance(variables, (nnx.SimpleCell, nnx.GRUCell)):
             raise TypeError(f"variables must be linen variables, an nnx state dict, or an nnx SimpleCell / "
                             f"GRUCell, got {type(variables).__name__}")
-        variables = nnx.state(variables, nnx.Param).to_pure_dict()
+        variables = nnx.to_pure_dict(nnx.state(variables, nnx.Param))
     params = _from_flax_tree(variables, folded_share=False)
     H = params["weight_hh"].shape[1]
     params["s0"] = np.zeros(H, dtype=params["weight_hh"].dtype) if s0 is None else np.asarray(s0).copy()
