@@ -8,7 +8,7 @@ import pytest
 from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
 
 from sire_ref.tools import gradcheck
-from sire_ref.tools.testing import relative_error
+from sire_ref.tools.testing import relative_error, require_framework
 
 
 def test_relative_error_definition():
@@ -48,11 +48,38 @@ def test_torch_oracle_command_exits_zero(cell_name):
     assert "PASS" in done.stdout and "states" in done.stdout
 
 
+@pytest.mark.parametrize("oracle", ["fd", "torch", "jax", "keras"])
+@pytest.mark.parametrize("regularizer", ["sire", "sub"])
+def test_regularizers_against_every_oracle(oracle, regularizer, capsys):
+    if oracle != "fd":
+        require_framework(oracle)
+    assert gradcheck.main(["--cell", "gru", "--oracle", oracle, "--regularizer", regularizer, "--batch", "3",
+                           "--seq-len", "4", "--samples", "4"]) == 0
+    out = capsys.readouterr().out
+    assert f"R_{regularizer.upper()} on a draw of 4" in out and f"vs {oracle}, float64" in out
+    assert "value" in out and "PASS" in out
+
+
+def test_a_wrong_regularizer_gradient_fails_against_the_oracle(monkeypatch, capsys):
+    require_framework("jax")
+    from sire_ref.tools import gradcheck as module
+    original = module.sire
+
+    def broken(*args, **kwargs):
+        out = original(*args, **kwargs)
+        return out._replace(grads=dict(out.grads, weight_hh=out.grads["weight_hh"] * 1.001))
+
+    monkeypatch.setattr(module, "sire", broken)
+    assert gradcheck.main(["--cell", "rnn", "--oracle", "jax", "--regularizer", "sire"]) == 1
+    assert "weight_hh" in capsys.readouterr().out
+
+
 def test_help_lists_every_option():
     done = subprocess.run([sys.executable, "-m", "sire_ref.gradcheck", "--help"], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0
-    for flag in ("--cell", "--oracle", "--seed", "--batch", "--seq-len", "--tol"):
+    for flag in ("--cell", "--oracle", "--regularizer", "--estimator", "--samples", "--seed", "--batch",
+                 "--seq-len", "--tol", "jax", "keras"):
         assert flag in done.stdout
 
 
