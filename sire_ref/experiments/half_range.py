@@ -15,7 +15,7 @@ import numpy as np
 from ..io import write_json
 from . import cli, integer_tasks
 from .integer_tasks import CONVERGED, run_one, specs_for
-from .report import training_summary
+from .report import order_sensitivity, training_summary
 
 PAPER = {0.0: {10: "0.9346 (0.006)", 15: "0.9461 (0.001)", 20: "0.9678 (0.005)"},
          0.01: {10: "0.9584 (0.008)", 15: "0.9658 (0.008)", 20: "0.9780 (0.004)"}}
@@ -45,6 +45,11 @@ def main(argv=None):
     for lam, by_n in rows.items():
         cells = [f"{np.mean(v):.4f} ({np.std(v):.3f}) | {PAPER[lam].get(n, '-')}" for n, v in by_n.items()]
         lines.append(f"{f'lambda = {lam:g}':<14}" + "".join(f"{c:>34}" for c in cells))
+    lines.append("order sensitivity on test, mean |y(x) - y(pi x)| (sire_ref.diagnostics):")
+    for lam, method in ((0.0, "gru"), (0.01, "sire")):
+        order = [order_sensitivity(r) for r in results.values() if r["spec"]["method"] == method]
+        order = [v for v in order if v is not None]
+        lines.append(f"  lambda = {lam:g}: " + (f"{np.mean(order):.3f} ({np.std(order):.3f})" if order else "-"))
     text = "\n".join(lines) + "\n" + training_summary(results)
     print("\n" + text)
     write_json(f"{args.out}/half_range.json", {"args": vars(args), "table": text,

@@ -20,17 +20,39 @@ def select(results, key=("method", "length", "seed")):
     return best
 
 
-def method_table(best, methods, lengths, metric_name):
-    """Text table: mean (std) over seeds of the test metric, rows = methods, columns = lengths."""
-    lines = [f"test {metric_name}: mean (std) over seeds; lambda chosen on validation",
+def order_sensitivity(r):
+    """A run's mean |y(x) - y(pi x)| on test (sire_ref.diagnostics), None for a record made before
+    runs measured it."""
+    return r.get("invariance", {}).get("order_mean")
+
+
+def method_table(best, methods, lengths, metric_name, value=lambda r: r["test"], title=None):
+    """Text table: mean (std) over seeds of value(run) (default the test metric), rows = methods,
+    columns = lengths; "-" where no run has the value."""
+    lines = [title or f"test {metric_name}: mean (std) over seeds; lambda chosen on validation",
              f"{'method':<10}" + "".join(f"{f'n={n}':>16}" for n in lengths)]
     for m in methods:
         cells = []
         for n in lengths:
-            vals = [r["test"] for (mm, nn, _), r in best.items() if mm == m and nn == n]
+            vals = [value(r) for (mm, nn, _), r in best.items() if mm == m and nn == n]
+            vals = [v for v in vals if v is not None]
             cells.append(f"{np.mean(vals):.3f} ({np.std(vals):.3f})" if vals else "-")
         lines.append(f"{m:<10}" + "".join(f"{c:>16}" for c in cells))
     return "\n".join(lines)
+
+
+def order_table(best, methods, lengths):
+    """method_table of the order sensitivity, with the check that DeepSets, invariant by
+    construction, measures 0 up to the rounding of sums taken in another order."""
+    text = method_table(best, methods, lengths, None, order_sensitivity,
+                        "order sensitivity on test, mean |y(x) - y(pi x)| over 10 random orders pi "
+                        "(sire_ref.diagnostics): mean (std) over seeds")
+    deepsets = [r["invariance"]["order_max"] for (m, _, _), r in best.items() if m == "deepsets" and "invariance" in r]
+    if deepsets:
+        worst = max(deepsets)
+        verdict = "check passed" if worst < 1e-3 else "CHECK FAILED: a DeepSets must not depend on the order"
+        text += f"\nDeepSets, invariant by construction: largest |y(x) - y(pi x)| {worst:.2g} (rounding only): {verdict}"
+    return text
 
 
 def training_summary(results, key=("method", "lam")):

@@ -15,7 +15,7 @@ import numpy as np
 from ..io import save_figure, write_json
 from . import cli, integer_tasks
 from .integer_tasks import CONVERGED, run_one, specs_for
-from .report import training_summary
+from .report import order_sensitivity, training_summary
 
 PRESETS = {
     # Appendix C's size (200 training sequences) is small: both presets train it to a plateau;
@@ -66,9 +66,11 @@ def main(argv=None):
         chosen[method] = lam
         curves[method] = [r["curve"] for r in by_lam[lam]]
         tests[method] = [r["test"] for r in by_lam[lam]]
+        order = [v for v in (order_sensitivity(r) for r in by_lam[lam]) if v is not None]
         lines.append(f"{method.upper():<5} lambda {lam:g} (holdout): test accuracy "
                      f"{np.mean(tests[method]):.3f} ({np.std(tests[method]):.3f}) over {len(tests[method])} "
-                     f"repeats | paper {PAPER[method]}")
+                     f"repeats | paper {PAPER[method]} | order sensitivity "
+                     + (f"{np.mean(order):.3f}" if order else "-"))
     text = "\n".join(lines) + "\n" + training_summary(results)
     print("\n" + text)
     plot(curves, tests, f"{args.out}/sire_vs_sub.png")

@@ -167,6 +167,7 @@ def test_arithmetic_smoke(tmp_path, capsys):
     out = capsys.readouterr().out
     for method in ("gru", "sire", "deepsets", "pisgd"):
         assert method in out
+    assert "order sensitivity on test" in out and "invariant by construction" in out and "check passed" in out
     assert (tmp_path / "arithmetic_sum.png").exists()
     saved = json.loads((tmp_path / "arithmetic_sum.json").read_text())
     assert saved["chosen_lambda"] == {"n3-seed0": 0.1}
@@ -176,7 +177,9 @@ def test_arithmetic_smoke(tmp_path, capsys):
 def test_half_range_and_sire_vs_sub_smoke(tmp_path, capsys):
     from sire_ref.experiments import half_range, sire_vs_sub
     assert half_range.main(TINY + ["--out", str(tmp_path)]) == 0
-    assert "0.9584 (0.008)" in capsys.readouterr().out              # the paper's numbers beside ours
+    out = capsys.readouterr().out
+    assert "0.9584 (0.008)" in out                                  # the paper's numbers beside ours
+    assert "order sensitivity on test" in out
     assert sire_vs_sub.main(TINY + ["--out", str(tmp_path)]) == 0
     assert "paper 0.792 (0.09)" in capsys.readouterr().out
     assert (tmp_path / "sire_vs_sub.png").exists()
