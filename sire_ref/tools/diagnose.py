@@ -15,6 +15,7 @@ Runs of the parity and integer-sequence experiments (arithmetic, half_range, sir
 spectrum, semi_supervised) are supported; others are refused by name.
 """
 import argparse
+import dataclasses
 import glob
 import os
 import sys
@@ -25,7 +26,7 @@ from .. import checkpoint
 from ..diagnostics import diagnose, model_subject
 from ..experiments import integer_tasks, parity
 from ..io import CorruptFileError, read_record, save_figure, write_json
-from ..train import run_identity
+from ..train import cast_data, run_identity
 
 COLUMNS = ("n", "order_mean", "order_p95", "order_max", "changed", "sire", "gap_mean", "bound_mean")
 
@@ -34,7 +35,8 @@ def rebuild(spec):
     """(label, data, model, TrainConfig) of a record's spec, for the experiments diagnose knows."""
     if "task" in spec:
         run = integer_tasks.spec_from_dict(spec)
-        return (f"{run.task} n={run.length} {run.method} lambda={run.lam:g} seed {run.seed}",
+        unlabelled = f" on {run.n_unlabelled} unlabelled" if isinstance(run, integer_tasks.SemiSpec) else ""
+        return (f"{run.task} n={run.length} {run.method} lambda={run.lam:g}{unlabelled} seed {run.seed}",
                 *integer_tasks._setup(run))
     if {"model", "cell", "hidden"} <= set(spec):
         run = parity.ParitySpec(**spec)
@@ -65,7 +67,8 @@ def best_params(ckpt_dir, name, model, data, config):
         raise FileNotFoundError(f"no checkpoint {path} for run {name}: pass --checkpoint-dir where the "
                                 f"sweep checkpointed")
     state = checkpoint.load(path, np)
-    if state["identity"] != run_identity(model, data, config) or not state["done"]:
+    if (state["identity"] != run_identity(model, cast_data(data, config.dtype), config)
+            or state["config"] != dataclasses.asdict(config) or not state["done"]):
         raise CorruptFileError(path, "it was not written by this finished run (another model, data set "
                                      "or an unfinished run)", "point --checkpoint-dir at this sweep's checkpoints")
     return state["best_params"]
