@@ -1,10 +1,25 @@
-"""The regularizers' formulas as written, for any framework: what the autodiff oracles share.
+"""What the autodiff oracles share: their input check, and the regularizers' formulas as written.
 
 Each oracle (interop.torch, interop.jax, interop.keras) supplies `fold(s, b, positions)`: its own
 cell run from state s (1, H) over x[b, positions] in that order (s itself for no positions), in
 its own arrays. Nothing here knows a framework, and nothing here is sire_ref.regularizers: the
 oracles stay independent of the code they check.
 """
+import numpy as np
+
+from ..cells import get_cell, kind_of
+from ..validate import check_array
+
+
+def check_oracle_inputs(params, x, framework):
+    """(kind, H) of a float64 problem: params of a cell and x (B, T, I) of its input size; the
+    oracles run in float64 only (they are held to 1e-9)."""
+    kind = kind_of(params)
+    I, H, dtype = get_cell(kind).check_params(params)
+    if dtype != np.float64:
+        raise ValueError(f"the {framework} oracle runs in float64: pass float64 params")
+    check_array(x, "x", shape=(None, None, I), dtype=dtype)
+    return kind, H
 
 
 def regularizer_differences(kind, samples, fold, s0, stop=None):

@@ -36,7 +36,7 @@ import numpy as np
 from .. import backend
 from ..cells import get_cell, kind_of
 from ..validate import check_array, check_lengths
-from .formulas import regularizer_differences
+from .formulas import check_oracle_inputs, regularizer_differences
 
 INSTALL = 'pip install "sire_ref[jax]"   (jax and flax, CPU builds)'
 APIS = ("linen", "nnx")
@@ -141,11 +141,7 @@ def _linen_cell(kind, H):
 
 
 def _setup(params, x):
-    kind = kind_of(params)
-    I, H, dtype = get_cell(kind).check_params(params)
-    if dtype != np.float64:
-        raise ValueError("the JAX oracle runs in float64: pass float64 params")
-    check_array(x, "x", shape=(None, None, I), dtype=dtype)
+    kind, H = check_oracle_inputs(params, x, "JAX")
     return kind, H, params_to_flax(params, "linen")
 
 

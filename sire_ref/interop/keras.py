@@ -43,7 +43,7 @@ import numpy as np
 from .. import backend
 from ..cells import get_cell, kind_of
 from ..validate import check_array, check_lengths
-from .formulas import regularizer_differences
+from .formulas import check_oracle_inputs, regularizer_differences
 
 INSTALL = 'pip install "sire_ref[keras]"   (keras 3 with JAX as its backend, CPU builds)'
 
@@ -218,23 +218,13 @@ def _float64():
         keras.config.set_floatx(before)
 
 
-def _setup(params, x):
-    kind = kind_of(params)
-    I, _, dtype = get_cell(kind).check_params(params)
-    if dtype != np.float64:
-        raise ValueError("the Keras oracle runs in float64: pass float64 params")
-    check_array(x, "x", shape=(None, None, I), dtype=dtype)
-    return kind
-
-
 def oracle(params, x, lengths=None, dstates=None):
     """The Keras layer's states (masked by the lengths: a state is carried past its sequence's end)
     and the backend autodiff's gradients of L = sum(dstates * states): (states (B, T, H), grads
     keyed like params, dx); grads and dx None without dstates."""
-    kind = _setup(params, x)
+    kind, H = check_oracle_inputs(params, x, "Keras")
     B, T, _ = x.shape
     lengths = check_lengths(lengths, B, T)
-    H = params["s0"].shape[0]
     mask = np.arange(T)[None, :] < lengths[:, None]
     with _float64():
         layer = params_to_keras(params)
@@ -260,7 +250,7 @@ def regularizer_oracle(kind, params, x, samples, lengths=None, through_state=Tru
     Eq. 4.1) on our explicit draw, each step a call of the Keras layer's cell (interop.formulas);
     sums in the backend's own arrays (keras.ops would compute them in float32)."""
     from ..samples import check_samples
-    cell_kind = _setup(params, x)
+    cell_kind, _ = check_oracle_inputs(params, x, "Keras")
     smp = check_samples(samples, kind, x.shape[0], x.shape[1], lengths)
     with _float64():
         import keras
