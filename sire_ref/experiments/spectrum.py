@@ -16,6 +16,8 @@ import sys
 
 import numpy as np
 
+from ..data.arithmetic import TARGETS, make_split
+from ..diagnostics import Subject, order_sensitivity
 from ..io import save_figure, write_json
 from . import cli, integer_tasks
 from .integer_tasks import CONVERGED, run_one, specs_for
@@ -51,27 +53,42 @@ def by_lambda(results, lambdas):
     return table
 
 
-def plot(table, task, path):
-    """Two panels over lambda (symmetric-log axis, so lambda = 0 has its place): test accuracy,
-    and order sensitivity (mean gap, share of changed predictions); seeds as dots, means as lines."""
+def target_sensitivity(task, length, n=10_000, n_orders=10, seed=0):
+    """(mean |h(x) - h(pi x)|, share of sequences whose h some order changes) of the task's own
+    target h on n random test-like sequences: where a model that learned h exactly would sit."""
+    rng = np.random.default_rng([seed, 13])
+    split = make_split(rng, task, n, length)
+    target = Subject(output=lambda x, lengths: TARGETS[task](x).astype(np.float64)[:, None],
+                     decide=lambda out: out[:, 0])
+    gaps, changed = order_sensitivity(target, split.x, split.lengths, rng, n_orders)
+    return float(gaps.mean()), float(changed.mean())
+
+
+def plot(table, task, path, target):
+    """Three panels over lambda (symmetric-log axis, so lambda = 0 has its place): test accuracy,
+    order sensitivity (mean gap, share of changed predictions, and the target's own), and the SIRE
+    estimate; seeds as dots, means as lines."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     lams = sorted(table)
     smallest = min((lam for lam in lams if lam > 0), default=1.0)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, keys in zip(axes, (("test",), ("order_mean", "changed"))):
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    for ax, keys in zip(axes, (("test",), ("order_mean", "changed"), ("sire",))):
         for key, color in zip(keys, ("C0", "C3")):
             label = dict(COLUMNS)[key]
             for lam in lams:
                 ax.plot([lam] * len(table[lam][key]), table[lam][key], ".", color=color, alpha=0.5)
             ax.plot(lams, [np.mean(table[lam][key]) for lam in lams], "-o", color=color, label=label)
+            if key in ("order_mean", "changed"):
+                ax.plot(lams, [target[key]] * len(lams), ":", color=color, lw=1.2, label=f"{label}: the target itself")
         ax.set_xscale("symlog", linthresh=smallest)
         ax.set_xlabel("lambda (0 = plain GRU)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     axes[0].set(ylabel="test accuracy", title=f"{task}: accuracy")
     axes[1].set(ylabel="order sensitivity", title=f"{task}: order sensitivity on test")
+    axes[2].set(ylabel="R_SIRE (Eq. 4.4) on test", title=f"{task}: SIRE estimate", yscale="log")
     fig.tight_layout()
     save_figure(fig, path)
     plt.close(fig)
@@ -92,11 +109,14 @@ def main(argv=None):
     lines = [f"{args.task}, n = {args.lengths[0]}: mean (std) over {args.seeds} seeds, on the test set",
              f"{'lambda':<8}" + "".join(f"{title:>28}" for _, title in COLUMNS)]
     for lam, cols in table.items():
-        lines.append(f"{lam:<8g}" + "".join(f"{np.mean(cols[k]):>18.4g} ({np.std(cols[k]):.2g})" for k, _ in COLUMNS))
+        lines.append(f"{lam:<8g}" + "".join(f"{f'{np.mean(cols[k]):.4g} ({np.std(cols[k]):.2g})':>28}" for k, _ in COLUMNS))
+    target = dict(zip(("order_mean", "changed"), target_sensitivity(args.task, args.lengths[0])))
+    lines.append(f"{'target':<8}{'-':>28}{target['order_mean']:>28.4g}{target['changed']:>28.4g}{'-':>28}"
+                 f"   (the task's own h)")
     text = "\n".join(lines) + "\n" + training_summary(results)
     print("\n" + text)
-    plot(table, args.task, f"{args.out}/{name}.png")
-    write_json(f"{args.out}/{name}.json", {"args": vars(args), "table": text,
+    plot(table, args.task, f"{args.out}/{name}.png", target)
+    write_json(f"{args.out}/{name}.json", {"args": vars(args), "table": text, "target": target,
                                            "by_lambda": {str(k): v for k, v in table.items()}})
     print(f"wrote {args.out}/{name}.png and {args.out}/{name}.json")
     return 0

@@ -234,6 +234,7 @@ def test_spectrum_and_semi_supervised_smoke(tmp_path, capsys):
     saved = json.loads((tmp_path / "spectrum_half_range.json").read_text())
     assert sorted(saved["by_lambda"]) == ["0.0", "1.0"]
     assert all(v > 0 for cols in saved["by_lambda"].values() for v in cols["order_mean"])
+    assert saved["target"]["order_mean"] > 1 and saved["target"]["changed"] > 0.9   # half-range is not invariant
     assert (tmp_path / "spectrum_half_range.png").exists()
     assert semi_supervised.main(TINY + ["--unlabelled", "50", "--lambdas", "0.1", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -242,6 +243,13 @@ def test_spectrum_and_semi_supervised_smoke(tmp_path, capsys):
     records = [read_record(p) for p in (tmp_path / "runs" / "semi_supervised" / "results").glob("*.json")]
     assert sorted(r["spec"].get("n_unlabelled", 0) for r in records) == [0, 0, 50]
     assert all(r["invariance"]["n"] == 10_000 for r in records)
+
+
+def test_target_sensitivity_is_zero_exactly_for_invariant_tasks():
+    from sire_ref.experiments.spectrum import target_sensitivity
+    assert target_sensitivity("sum", 6, n=500) == (0.0, 0.0)          # integer sums: exact in float64
+    mean, changed = target_sensitivity("half_range", 6, n=500)
+    assert mean > 1 and changed > 0.5
 
 
 def test_integer_task_deepsets_run_records_zero_order_sensitivity(tmp_path):
