@@ -8,6 +8,8 @@ Reading order, following the paper (Section 2 -> 4 -> 6):
     nn/, models      layers; DeepSets (Eq. 1.1) and the recurrent set model
     data/, train     the tasks of Section 6; loss + lambda R; checkpoint
     experiments/     Section 6, one command each
-    tools/, interop/ gradcheck, bench, gpucheck, testing; PyTorch maps and oracles
+    invariance, diagnostics   exhaustive gaps and bounds; how invariant a trained model is
+    tools/, interop/ gradcheck, bench, gpucheck, diagnose, testing; PyTorch, JAX/Flax, Keras maps
+                     and oracles; crosscheck: check your own implementation
 """
-__version__ = "0.2.0"
+__version__ = "0.6.0"

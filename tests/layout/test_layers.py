@@ -120,3 +120,10 @@ def test_no_import_cycle_between_modules():
     for n in sorted(graph):
         if n not in state:
             visit(n, [n])
+
+
+def test_version_is_the_one_in_pyproject():
+    import re
+    import sire_ref
+    pyproject = (ROOT.parent / "pyproject.toml").read_text()
+    assert sire_ref.__version__ == re.search(r'^version = "(.*)"', pyproject, flags=re.M).group(1)
