@@ -25,7 +25,7 @@ import numpy as np
 
 from . import backend
 from .constructions import parity_step
-from .data.split import permute_rows
+from .data.split import Split, permute_rows
 from .invariance import adjacent_swap_bound, cell_update, state_lipschitz_bound, swap_gaps
 from .models import DeepSets, RecurrentSetModel
 from .nn.params import take
@@ -56,18 +56,13 @@ def model_subject(model, params, config):
     if not isinstance(model, (RecurrentSetModel, DeepSets)):
         raise TypeError(f"model must be a RecurrentSetModel or DeepSets, got {type(model).__name__}")
     params = {k: backend.to_numpy(v) for k, v in params.items()}
-
-    class _Split:                              # train.predict reads x and lengths only
-        def __init__(self, x, lengths):
-            self.x, self.lengths = x, lengths
-
-    subject = Subject(output=lambda x, lengths: predict(model, params, _Split(x, lengths)),
+    subject = Subject(output=lambda x, lengths: predict(model, params, Split(x, lengths, None)),
                       decide=None if config.metric == "rmse" else (lambda out: decide(config, out)))
     if isinstance(model, RecurrentSetModel):
         cell_params = take("cell", params)
         subject.update = cell_update(model.cell, cell_params)
         subject.s0 = cell_params["s0"]
-        subject.encode = lambda x: model._encode(params, x)[0]
+        subject.encode = lambda x: model.encode(params, x)
         try:
             subject.lipschitz = state_lipschitz_bound(model.cell.name, cell_params)
         except ValueError:                     # a GRU with |s0| > 1: no box, no bound

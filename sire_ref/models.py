@@ -116,6 +116,10 @@ class _Encoded:
     def _init_encoder(self, rng, dtype):
         return {} if self.encoder is None else self.encoder.init(rng, dtype)
 
+    def encode(self, params, x):
+        """The inputs as the first layer reads them, e = enc(x) (B, T, E), or x without an encoder."""
+        return self._encode(params, x)[0]
+
     def _encode(self, params, x):
         return (x, None) if self.encoder is None else self.encoder.forward(params, x)
 
