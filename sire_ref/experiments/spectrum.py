@@ -73,22 +73,25 @@ def plot(table, task, path, target):
     import matplotlib.pyplot as plt
     lams = sorted(table)
     smallest = min((lam for lam in lams if lam > 0), default=1.0)
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
-    for ax, keys in zip(axes, (("test",), ("order_mean", "changed"), ("sire",))):
-        for key, color in zip(keys, ("C0", "C3")):
-            label = dict(COLUMNS)[key]
-            for lam in lams:
-                ax.plot([lam] * len(table[lam][key]), table[lam][key], ".", color=color, alpha=0.5)
-            ax.plot(lams, [np.mean(table[lam][key]) for lam in lams], "-o", color=color, label=label)
-            if key in ("order_mean", "changed"):
-                ax.plot(lams, [target[key]] * len(lams), ":", color=color, lw=1.2, label=f"{label}: the target itself")
+    fig, (acc, order, reg) = plt.subplots(1, 3, figsize=(14, 4))
+    share = order.twinx()                              # a share in 0..1 beside a gap in output units
+    panels = ((acc, "test", "C0"), (order, "order_mean", "C0"), (share, "changed", "C3"), (reg, "sire", "C0"))
+    for ax, key, color in panels:
+        label = dict(COLUMNS)[key]
+        for lam in lams:
+            ax.plot([lam] * len(table[lam][key]), table[lam][key], ".", color=color, alpha=0.5)
+        ax.plot(lams, [np.mean(table[lam][key]) for lam in lams], "-o", color=color, label=label)
+        if key in target:
+            ax.plot(lams, [target[key]] * len(lams), ":", color=color, lw=1.2, label=f"{label}: the target itself")
         ax.set_xscale("symlog", linthresh=smallest)
+        ax.legend(fontsize=7, loc="upper left" if ax is not share else "lower left")
+    for ax in (acc, order, reg):
         ax.set_xlabel("lambda (0 = plain GRU)")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    axes[0].set(ylabel="test accuracy", title=f"{task}: accuracy")
-    axes[1].set(ylabel="order sensitivity", title=f"{task}: order sensitivity on test")
-    axes[2].set(ylabel="R_SIRE (Eq. 4.4) on test", title=f"{task}: SIRE estimate", yscale="log")
+    acc.set(ylabel="test accuracy", title=f"{task}: accuracy")
+    order.set(ylabel="mean |y(x) - y(pi x)|", title=f"{task}: order sensitivity on test")
+    share.set(ylabel="share changed by an order", ylim=(-0.05, 1.05))
+    reg.set(ylabel="R_SIRE (Eq. 4.4) on test", title=f"{task}: SIRE estimate", yscale="log")
     fig.tight_layout()
     save_figure(fig, path)
     plt.close(fig)
