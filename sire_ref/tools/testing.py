@@ -18,7 +18,7 @@ def require_framework(name):
     try:
         module.require()
     except ImportError as err:
-        pytest.skip(f"{name} not installed: {err}")
+        pytest.skip(f"{name} not installed: {err}", allow_module_level=True)
     return module
 
 
