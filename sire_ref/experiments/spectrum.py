@@ -25,8 +25,8 @@ from .report import training_summary
 
 LENGTH = {"sum": 10, "half_range": 10}
 PRESETS = {
-    # quick: a fifth of the paper's training data, trained to a plateau (about 30 min for each task
-    # on 2 cores with --jobs 2). paper: the paper's data size and 5 seeds.
+    # quick: a fifth of the paper's training data, trained to a plateau (measured with --jobs 2 on
+    # 2 cores: sum 16 min, half-range 32 min). paper: the paper's data size and 5 seeds.
     "quick": dict(seeds=2, n_train=20_000, n_val=2_000, n_test=10_000, epochs=150, batch_size=128, lr=1e-3,
                   lambdas=[0.0, 0.01, 0.1, 1.0, 10.0], **CONVERGED),
     "paper": dict(seeds=5, n_train=100_000, n_val=10_000, n_test=10_000, epochs=300, batch_size=128,
