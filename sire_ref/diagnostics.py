@@ -28,6 +28,7 @@ from .constructions import parity_step
 from .data.split import Split, permute_rows
 from .invariance import adjacent_swap_bound, cell_update, state_lipschitz_bound, swap_gaps
 from .models import DeepSets, RecurrentSetModel
+from .pointsets import EquivariantDeepSets
 from .nn.params import take
 from .samples import sample_sire
 from .train import decide, predict
@@ -51,10 +52,12 @@ class Subject:
 
 
 def model_subject(model, params, config):
-    """The Subject of a trained RecurrentSetModel or DeepSets (params on the host), labels decided
-    as the run's TrainConfig scores them (none for an RMSE metric)."""
-    if not isinstance(model, (RecurrentSetModel, DeepSets)):
-        raise TypeError(f"model must be a RecurrentSetModel or DeepSets, got {type(model).__name__}")
+    """The Subject of a trained set model (params on the host): outputs by its forward (eval mode),
+    labels decided as the run's TrainConfig scores them (none for an RMSE metric), and for a
+    RecurrentSetModel its cell's update, s0, encoder and Lipschitz bound."""
+    if not isinstance(model, (RecurrentSetModel, DeepSets, EquivariantDeepSets)):
+        raise TypeError(f"model must be a RecurrentSetModel, DeepSets or EquivariantDeepSets, got "
+                        f"{type(model).__name__}")
     params = {k: backend.to_numpy(v) for k, v in params.items()}
     subject = Subject(output=lambda x, lengths: predict(model, params, Split(x, lengths, None)),
                       decide=None if config.metric == "rmse" else (lambda out: decide(config, out)))

@@ -11,8 +11,9 @@ estimate (Eq. 4.4) on reachable states, and for lengths up to 12 the measured st
 the bound from the swap gaps and the Lipschitz constant. Prints a table per run, writes
 <out>/diagnose.json and <out>/diagnose.png (default <out>: <sweep>/diagnostics).
 
-Runs of the parity and integer-sequence experiments (arithmetic, half_range, sire_vs_sub,
-spectrum, semi_supervised) are supported; others are refused by name.
+Runs of the parity, integer-sequence (arithmetic, half_range, sire_vs_sub, spectrum, semi_supervised)
+and point-cloud experiments are supported (ModelNet runs read their data from $SIRE_REF_MODELNET, as
+they trained); Locally Perturbed MNIST runs are refused with the reason.
 """
 import argparse
 import dataclasses
@@ -24,7 +25,7 @@ import numpy as np
 
 from .. import checkpoint
 from ..diagnostics import diagnose, model_subject
-from ..experiments import integer_tasks, parity
+from ..experiments import integer_tasks, parity, point_cloud
 from ..io import CorruptFileError, read_record, save_figure, write_json
 from ..train import cast_data, run_identity
 
@@ -42,8 +43,19 @@ def rebuild(spec):
         run = parity.ParitySpec(**spec)
         return (f"parity {run.cell if run.model == 'recurrent' else 'deepsets'} seed {run.seed}",
                 *parity._setup(run))
-    raise ValueError(f"diagnose supports the parity and integer-sequence experiments' runs; this record's "
-                     f"spec ({', '.join(sorted(spec)[:6])}, ...) is from another experiment")
+    if {"points", "width"} <= set(spec):
+        run = point_cloud.PointSpec(**spec)
+        if run.data != "synthetic" and not os.environ.get(point_cloud.DATA_ENV):
+            raise ValueError(f"this point-cloud run read {run.data} data: set {point_cloud.DATA_ENV} to the "
+                             f"file or folder it was trained on")
+        return (f"point clouds {run.data} {run.points} points {run.method} lambda={run.lam:g} seed {run.seed}",
+                *point_cloud._setup(run))
+    if "reading" in spec:
+        raise ValueError("diagnose does not take Locally Perturbed MNIST runs: a random order of a digit's 784 "
+                         "pixels is not an invariance of that task (its invariance is local), so the order "
+                         "sensitivity would measure nothing the experiment is about")
+    raise ValueError(f"diagnose supports the parity, integer-sequence and point-cloud experiments' runs; this "
+                     f"record's spec ({', '.join(sorted(spec)[:6])}, ...) is from another experiment")
 
 
 def records(path):
@@ -67,10 +79,17 @@ def best_params(ckpt_dir, name, model, data, config):
         raise FileNotFoundError(f"no checkpoint {path} for run {name}: pass --checkpoint-dir where the "
                                 f"sweep checkpointed")
     state = checkpoint.load(path, np)
-    if (state["identity"] != run_identity(model, cast_data(data, config.dtype), config)
-            or state["config"] != dataclasses.asdict(config) or not state["done"]):
-        raise CorruptFileError(path, "it was not written by this finished run (another model, data set "
-                                     "or an unfinished run)", "point --checkpoint-dir at this sweep's checkpoints")
+    identity = run_identity(model, cast_data(data, config.dtype), config)
+    differ = [what for what, same in (("model", state["identity"]["model"] == identity["model"]),
+                                      ("data set", state["identity"]["data"] == identity["data"]),
+                                      ("training configuration", state["config"] == dataclasses.asdict(config)))
+              if not same]
+    if differ or not state["done"]:
+        why = (f"its {' and '.join(differ)} {'differ' if len(differ) > 1 else 'differs'}" if differ
+               else "that run has not finished")
+        raise CorruptFileError(path, f"it was not written by this finished run ({why}; a checkpoint of an earlier "
+                                     f"sire_ref version has another configuration)",
+                               "point --checkpoint-dir at this sweep's checkpoints, or rerun the sweep")
     return state["best_params"]
 
 

@@ -128,7 +128,7 @@ def test_gru_with_large_s0_gets_no_bound():
 
 
 def test_bad_arguments_are_named():
-    with pytest.raises(TypeError, match="model must be a RecurrentSetModel or DeepSets"):
+    with pytest.raises(TypeError, match="model must be a RecurrentSetModel, DeepSets or EquivariantDeepSets"):
         D.model_subject(object(), {}, TrainConfig())
     with pytest.raises(ValueError, match="n_orders"):
         D.order_sensitivity(D.parity_subject(), np.zeros((1, 2, 1)), np.array([2]), np.random.default_rng(0), 0)

@@ -53,7 +53,8 @@ def test_refusals_name_the_problem(sweep, tmp_path, capsys):
     ckpt = copy / "checkpoints"
     shutil.copy(ckpt / f"{ds}.ckpt.npz", ckpt / f"{rnn}.ckpt.npz")     # another run's checkpoint
     assert main([str(copy / "results" / f"{rnn}.json")]) == 2
-    assert "was not written by this finished run" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "was not written by this finished run" in err and "its model and training configuration differ" in err
     os.remove(ckpt / f"{rnn}.ckpt.npz")
     assert main([str(copy / "results" / f"{rnn}.json")]) == 2
     err = capsys.readouterr().err
@@ -82,3 +83,23 @@ def test_diagnose_float32_integer_task_runs_with_unlabelled_data(tmp_path, capsy
                                                 "sum n=10 sire lambda=0.1 on 50 unlabelled seed 0",
                                                 "sum n=10 sire lambda=0.1 seed 0"]
     assert all(r["groups"]["10"]["n"] == 10_000 and r["groups"]["10"]["order_mean"] > 0 for r in runs)
+
+
+def test_diagnose_point_cloud_runs(tmp_path, capsys):
+    """The point-cloud DeepSets (max pooling) is exactly order-free; the recurrent set model is not."""
+    from sire_ref.experiments import point_cloud
+    assert point_cloud.main(["--points", "100", "--seeds", "1", "--width", "6", "--epochs", "1", "--n-train", "24",
+                             "--n-val", "6", "--n-test", "12", "--out", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main([str(tmp_path / "runs" / "point_cloud"), "--orders", "3", "--sire-samples", "20"]) == 0
+    runs = {r["label"].split()[5]: r["groups"]["100"]
+            for r in json.loads((tmp_path / "runs" / "point_cloud" / "diagnostics" / "diagnose.json").read_text())["runs"]}
+    assert runs["deepsets"]["order_max"] == 0.0 and runs["deepsets"]["changed"] == 0.0
+    assert runs["sire"]["order_mean"] > 0 and runs["sire"]["sire"] > 0
+
+
+def test_mnist_runs_are_refused_with_the_reason(tmp_path, capsys):
+    record = tmp_path / "mnist.json"
+    write_record(record, {"name": "m", "spec": {"method": "gru", "reading": "pixel", "lam": 0.0}})
+    assert main([str(record)]) == 2
+    assert "is not an invariance of that task" in capsys.readouterr().err
