@@ -115,18 +115,25 @@ def _zrn(a, H, axis):
     return np.concatenate([r, z, n], axis=axis)
 
 
+def _to_ours(kind, kernel, recurrent, bias, folded_share):
+    """Our weight keys from Keras's [kernel, recurrent_kernel, bias] (weights or their gradients).
+    folded_share: SimpleRNN's one bias is the sum of ours; a gradient map gives both its value, a
+    parameter map puts it all in bias_ih and 0 in bias_hh."""
+    if kind == "rnn":
+        return {"weight_ih": kernel.T.copy(), "weight_hh": recurrent.T.copy(), "bias_ih": bias.copy(),
+                "bias_hh": bias.copy() if folded_share else np.zeros_like(bias)}
+    H = recurrent.shape[0]
+    return {"weight_ih": _zrn(kernel, H, 1).T.copy(), "weight_hh": _zrn(recurrent, H, 1).T.copy(),
+            "bias_ih": _zrn(bias[0], H, 0), "bias_hh": _zrn(bias[1], H, 0)}
+
+
 def params_from_keras(layer, s0=None):
     """Our params dict (NumPy, the layer's dtype) from a built Keras SimpleRNN / GRU layer or cell;
     s0 (H,) the initial state (None: zeros, Keras's default)."""
     kind, cell = _check_layer(layer)
     kernel, recurrent, bias = (np.asarray(w) for w in cell.get_weights())
     H = recurrent.shape[0]
-    if kind == "rnn":
-        params = {"weight_ih": kernel.T.copy(), "weight_hh": recurrent.T.copy(), "bias_ih": bias.copy(),
-                  "bias_hh": np.zeros_like(bias)}
-    else:
-        params = {"weight_ih": _zrn(kernel, H, 1).T.copy(), "weight_hh": _zrn(recurrent, H, 1).T.copy(),
-                  "bias_ih": _zrn(bias[0], H, 0), "bias_hh": _zrn(bias[1], H, 0)}
+    params = _to_ours(kind, kernel, recurrent, bias, folded_share=False)
     params["s0"] = np.zeros(H, dtype=kernel.dtype) if s0 is None else np.array(backend.to_numpy(s0))
     check_array(params["s0"], "s0", shape=(H,), dtype=kernel.dtype)
     get_cell(kind).check_params(params, name="Keras weights")
@@ -191,13 +198,7 @@ def _differentiate(layer, f, x, s0):
 def _grads_to_ours(kind, layer, grads, ds0):
     """Keras-layout gradients -> ours. SimpleRNN's one bias is the sum of ours: both get its gradient."""
     g = dict(zip([v.path.split("/")[-1] for v in layer.trainable_variables], grads))
-    H = g["recurrent_kernel"].shape[0]
-    if kind == "rnn":
-        out = {"weight_ih": g["kernel"].T, "weight_hh": g["recurrent_kernel"].T, "bias_ih": g["bias"],
-               "bias_hh": g["bias"].copy()}
-    else:
-        out = {"weight_ih": _zrn(g["kernel"], H, 1).T, "weight_hh": _zrn(g["recurrent_kernel"], H, 1).T,
-               "bias_ih": _zrn(g["bias"][0], H, 0), "bias_hh": _zrn(g["bias"][1], H, 0)}
+    out = _to_ours(kind, g["kernel"], g["recurrent_kernel"], g["bias"], folded_share=True)
     out["s0"] = ds0
     return out
 
