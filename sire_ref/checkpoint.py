@@ -37,6 +37,7 @@ def save(path, state):
             arrays.update({f"opt/{slot}/{k}": v for k, v in tree.items()})
     meta = {k: state[k] for k in META_KEYS}
     meta["opt_t"] = state["opt"].get("t")
+    meta["epoch_seconds"] = state.get("epoch_seconds", [])      # timings: optional, never compared
     meta["format"] = FORMAT
     arrays["meta"] = np.array(json.dumps(meta))
     write_npz(path, {k: backend.to_numpy(v) for k, v in arrays.items()})

@@ -188,8 +188,9 @@ def _unlabelled_batch(split, size, rng):
 
 
 def _batch_loss(model, params, split, idx, config, rng, unlabelled=None):
-    """(objective value, gradients) of the minibatch split[idx]: task loss + lambda R, with R on
-    the same sequences, or (config.reg_on == "unlabelled") on as many drawn from `unlabelled`."""
+    """(objective value, gradients, task loss) of the minibatch split[idx]: objective = task loss
+    + lambda R, with R on the same sequences, or (config.reg_on == "unlabelled") on as many drawn
+    from `unlabelled`."""
     L = split.lengths[idx]
     idx_dev = backend.array_module(split.x).asarray(idx)   # a no-op on NumPy; one small copy on CuPy
     x = split.x[idx_dev, :max(int(L.max()), 1)]
@@ -198,8 +199,8 @@ def _batch_loss(model, params, split, idx, config, rng, unlabelled=None):
     if config.augment != "none":
         x = AUGMENTATIONS[config.augment](rng, x)
     out, cache = model.forward(params, x, L, train=True, rng=rng)
-    value, dpred = losses.LOSSES[config.loss](_prediction(config, out), split.y[idx_dev])
-    reg = None
+    task, dpred = losses.LOSSES[config.loss](_prediction(config, out), split.y[idx_dev])
+    value, reg = task, None
     if config.reg != "none" and config.lam > 0:
         if config.reg_on == "unlabelled":
             x_u, L_u = _unlabelled_batch(unlabelled, len(idx), rng)
@@ -213,7 +214,7 @@ def _batch_loss(model, params, split, idx, config, rng, unlabelled=None):
     if reg is not None:
         for k in grads:
             grads[k] += config.lam * reg.grads[k]
-    return float(value), grads
+    return float(value), grads, float(task)
 
 
 def train(model, data, config, out_dir=None, name="run", options=None, log=print, on_epoch_end=None):
@@ -294,6 +295,7 @@ def _start_or_resume(model, data, config, out_dir, name, log):
     path = checkpoint.paths(out_dir, name)[0] if out_dir else None
     if path and os.path.exists(path):
         state = checkpoint.load(path, xp)
+        state.setdefault("epoch_seconds", [])
         if state["config"] != cfg:
             _refuse(path, "training configuration", state["config"], cfg)
         if state["identity"]["model"] != identity["model"]:
@@ -305,7 +307,7 @@ def _start_or_resume(model, data, config, out_dir, name, log):
             f"checkpoint" if state["done"] else f"[{name}] resuming from epoch {state['epoch']}")
         return state, rng
     params = backend.to_module(model.init(rng, dtype=np.dtype(config.dtype)), xp)
-    state = {"epoch": 0, "config": cfg, "identity": identity, "history": [], "best": None,
+    state = {"epoch": 0, "config": cfg, "identity": identity, "history": [], "epoch_seconds": [], "best": None,
              "since_best": 0, "done": False,
              "lr_scale": 1.0, "decays": 0, "stopped": None,
              "params": params, "best_params": {k: v.copy() for k, v in params.items()},
@@ -315,26 +317,27 @@ def _start_or_resume(model, data, config, out_dir, name, log):
 
 def train_step(model, params, opt, split, idx, config, rng, lr, unlabelled=None):
     """One full training step on split[idx]: forward, loss, backward, lambda R, clipping, and the
-    optimizer's update of the trainable params (in place). Returns the objective's value.
-    unlabelled: the Split R is computed on when config.reg_on == "unlabelled"."""
-    value, grads = _batch_loss(model, params, split, idx, config, rng, unlabelled)
+    optimizer's update of the trainable params (in place). Returns (the objective's value, the
+    task loss's). unlabelled: the Split R is computed on when config.reg_on == "unlabelled"."""
+    value, grads, task = _batch_loss(model, params, split, idx, config, rng, unlabelled)
     optim.clip_grad_norm(grads, config.clip)
     trainable = {k: params[k] for k in params if k not in model.frozen}
     opt_kwargs = ({"eps": config.eps} if config.optimizer == "adam" else {"momentum": config.momentum})
     optim.OPTIMIZERS[config.optimizer][1](trainable, grads, opt, lr=lr, weight_decay=config.weight_decay,
                                           **opt_kwargs)
-    return value
+    return value, task
 
 
 def train_epoch(model, split, config, state, rng, unlabelled=None):
-    """One pass over the training split in a fresh random order; returns the mean objective."""
+    """One pass over the training split in a fresh random order; returns the means over its
+    sequences of (the objective, the task loss), each measured on the minibatch before its step."""
     lr = optim.step_lr(config.lr, state["epoch"], config.lr_step, config.lr_gamma) * state["lr_scale"]
-    order, total = rng.permutation(len(split.y)), 0.0
+    order, total = rng.permutation(len(split.y)), np.zeros(2)
     for i in range(0, len(order), config.batch_size):
         idx = order[i:i + config.batch_size]
-        total += train_step(model, state["params"], state["opt"], split, idx, config, rng, lr,
-                            unlabelled) * len(idx)
-    return total / len(order)
+        total += np.array(train_step(model, state["params"], state["opt"], split, idx, config, rng, lr,
+                                     unlabelled)) * len(idx)
+    return tuple(total / len(order))
 
 
 def epoch_seconds(model, data, config, steps=10):
@@ -393,8 +396,12 @@ def _run_epochs(model, data, config, options, state, rng, out_dir, name, log, on
     path = checkpoint.paths(out_dir, name)[0] if out_dir else None
     last_print, start = 0.0, time.perf_counter()
     while not state["done"] and state["epoch"] < config.epochs:
-        record = {"epoch": state["epoch"] + 1,
-                  "train_loss": train_epoch(model, data["train"], config, state, rng, data.get("unlabelled"))}
+        began = time.perf_counter()
+        objective, task = train_epoch(model, data["train"], config, state, rng, data.get("unlabelled"))
+        record = {"epoch": state["epoch"] + 1, "train_loss": objective, "train_task_loss": task}
+        # wall seconds are how a run went, not its numbers: kept apart from the history (which a
+        # resumed run reproduces exactly)
+        state["epoch_seconds"].append(time.perf_counter() - began)
         state["epoch"] += 1
         if state["epoch"] % config.eval_every == 0 or state["epoch"] == config.epochs:
             _select(model, data, config, state, record)
@@ -420,7 +427,7 @@ def _finish(model, data, config, state, out_dir, name):
     """The result dict of the best parameters, written as JSON when out_dir is set."""
     best_params = state["best_params"]
     result = {"name": name, "config": state["config"], "identity": state["identity"],
-              "history": state["history"],
+              "history": state["history"], "epoch_seconds": state["epoch_seconds"],
               "best": state["best"], "epochs_run": state["epoch"], "stopped": state["stopped"],
               "metrics": {k: evaluate(model, best_params, s, config) for k, s in data.items()
                           if k != "unlabelled"}}

@@ -20,6 +20,28 @@ def select(results, key=("method", "length", "seed")):
     return best
 
 
+def paired_difference(a, b, n_boot=10_000, seed=0):
+    """The per-seed paired difference d_i = a_i - b_i of two methods run on the same seeds:
+    {"n", "mean", "lo", "hi", "per_seed"} with [lo, hi] the 95% percentile bootstrap interval of
+    mean(d) (n_boot resamples of the seeds with replacement, a fixed seed, so reruns print the
+    same interval)."""
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    if d.ndim != 1 or len(d) < 2 or not np.isfinite(d).all():
+        raise ValueError(f"a and b must be two equal-length lists of >= 2 finite per-seed values, got "
+                         f"{len(a)} and {len(b)} values (differences {d.tolist()})")
+    means = d[np.random.default_rng(seed).integers(len(d), size=(n_boot, len(d)))].mean(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return {"n": len(d), "mean": float(d.mean()), "lo": float(lo), "hi": float(hi), "per_seed": d.tolist()}
+
+
+def verdict(diff, paper_sign):
+    """"reproduced" when the interval excludes 0 on the paper's side, "reversed" on the other side,
+    else "not resolved" (the interval holds 0); paper_sign = +1 or -1."""
+    if diff["lo"] > 0 or diff["hi"] < 0:
+        return "reproduced" if (diff["lo"] > 0) == (paper_sign > 0) else "reversed"
+    return "not resolved"
+
+
 def order_sensitivity(r):
     """A run's mean |y(x) - y(pi x)| on test (sire_ref.diagnostics), None for a record made before
     runs measured it."""

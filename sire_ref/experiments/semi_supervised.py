@@ -56,7 +56,8 @@ def specs_for(args):
     base = dict(task="sum", length=LENGTH, n_train=args.n_train, n_val=args.n_val,
                 n_test=args.n_test, max_value=MAX_VALUE, hidden=80, epochs=args.epochs,
                 batch_size=args.batch_size, lr=args.lr, plateau_patience=args.plateau_patience,
-                plateau_decays=args.plateau_decays, dtype=args.dtype, backend=args.backend)
+                plateau_decays=args.plateau_decays, dtype=args.dtype, backend=args.backend,
+                rho_hidden=args.rho_hidden, rescale=not args.no_rescale)
     specs = []
     for seed in range(args.seeds):
         own = dict(base, seed=seed, data_seed=1000 + seed)     # each seed its own data, as sire_vs_sub

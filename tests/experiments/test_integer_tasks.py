@@ -157,6 +157,7 @@ def test_sweep_stops_at_a_damaged_or_foreign_record(tmp_path):
 
 
 TINY = ["--seeds", "1", "--epochs", "1", "--n-train", "40"]
+PAIRED = ["--seeds", "2", "--lambdas", "0.01", "1", "--epochs", "1", "--n-train", "40"]   # sire_vs_sub: paired seeds
 
 
 @pytest.mark.slow
@@ -180,8 +181,9 @@ def test_half_range_and_sire_vs_sub_smoke(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "0.9584 (0.008)" in out                                  # the paper's numbers beside ours
     assert "order sensitivity on test" in out
-    assert sire_vs_sub.main(TINY + ["--out", str(tmp_path)]) == 0
-    assert "paper 0.792 (0.09)" in capsys.readouterr().out
+    assert sire_vs_sub.main(PAIRED + ["--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "paper 0.792 (0.09)" in out and "SIRE - SUB, paired per seed" in out
     assert (tmp_path / "sire_vs_sub.png").exists()
 
 
@@ -190,17 +192,17 @@ def test_other_settings_on_an_existing_out_train_their_own_runs(tmp_path, capsys
     """Issue 11.1 replayed: --epochs 2 and --n-train 30 after a 1-epoch, 40-sequence sweep on the
     same --out train fresh runs whose curves have the new length, never the old results."""
     from sire_ref.experiments import sire_vs_sub
-    base = ["--seeds", "1", "--out", str(tmp_path)]
+    base = ["--seeds", "2", "--lambdas", "0.01", "1", "--out", str(tmp_path)]
     assert sire_vs_sub.main(base + ["--epochs", "1", "--n-train", "40"]) == 0
     capsys.readouterr()
     assert sire_vs_sub.main(base + ["--epochs", "2", "--n-train", "40"]) == 0
-    assert "0 of 6 runs already done; 6 to run" in capsys.readouterr().out
+    assert "0 of 8 runs already done; 8 to run" in capsys.readouterr().out
     saved = json.loads((tmp_path / "sire_vs_sub.json").read_text())
     assert saved["args"]["epochs"] == 2
     records = [read_record(p) for p in (tmp_path / "runs" / "sire_vs_sub" / "results").glob("*.json")]
-    assert sorted(len(r["curve"]) for r in records) == [1] * 6 + [2] * 6
+    assert sorted(len(r["curve"]) for r in records) == [1] * 8 + [2] * 8
     assert sire_vs_sub.main(base + ["--epochs", "2", "--n-train", "30"]) == 0
-    assert "0 of 6 runs already done" in capsys.readouterr().out
+    assert "0 of 8 runs already done" in capsys.readouterr().out
 
 
 def test_predict_vote_sees_the_original_and_19_distinct_orders(monkeypatch):

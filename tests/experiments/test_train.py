@@ -240,7 +240,7 @@ def test_regularizer_on_unlabelled_sequences_is_computed_on_them():
     config = TrainConfig(loss="l1", reg="sire", lam=0.7, reg_samples=9, reg_on="unlabelled")
     idx = np.arange(8)
     draws = np.random.default_rng(3)
-    value, _ = _batch_loss(model, params, train_split, idx, config, np.random.default_rng(3), pool)
+    value, _, _ = _batch_loss(model, params, train_split, idx, config, np.random.default_rng(3), pool)
     L = train_split.lengths[idx]
     out, _ = model.forward(params, train_split.x[idx, :L.max()], L, train=True, rng=draws)
     task = losses.LOSSES["l1"](out[:, 0], train_split.y[idx])[0]

@@ -27,7 +27,7 @@ def test_torch_twin_computes_our_objective_and_gradients(name, factory, config, 
         if k.endswith("s0"):
             params[k] = np.random.default_rng(5).uniform(-0.5, 0.5, params[k].shape)
     idx = np.arange(config.batch_size)
-    value, grads = _batch_loss(model, params, split, idx, config, np.random.default_rng(9))
+    value, grads, _ = _batch_loss(model, params, split, idx, config, np.random.default_rng(9))
     module = torch_twins.twin(model, params)
     draw = bench_experiments._draw_for(config, np.random.default_rng(9), split.lengths)
     loss = torch_twins.objective(module, torch.as_tensor(split.x), split.lengths, torch.as_tensor(split.y),
