@@ -1,6 +1,7 @@
 r"""The two model families of the experiments, as params + forward/backward (no hidden state).
 
 RecurrentSetModel:  e_t = enc(x_t);  s_T = f(s_0, e_1..e_T) (Eq. 2.2, the cell);  y = offset + scale * head(s_T)
+                    (enc may read the whole set, e = enc(x_1..x_T): nn.encoders.Equivariant)
 DeepSets (Eq. 1.1): e_t = enc(x_t);  y = offset + scale * rho( sum_{t < length} phi(e_t) )
 
 enc is the identity or an encoder of `sire_ref.nn.encoders` (Embedding of integer tokens,
@@ -136,6 +137,9 @@ class _Encoded:
 class RecurrentSetModel(_Encoded):
     """encoder -> rnn/gru cell -> MLP head on each sequence's final state.
 
+    state_dropout: dropout on the final state (the head's input); head_dropout: dropout on the
+    input of every later head layer (DeepSets' rho: dropout, Linear, tanh, dropout, Linear).
+
     tbptt: None (full backpropagation through time) or a window W: truncated BPTT, as a PyTorch
     loop that detaches the state every W steps. The forward is the same; the gradient flows
     within each window [kW, kW + W) and stops at its start (the state carried in from the
@@ -143,15 +147,19 @@ class RecurrentSetModel(_Encoded):
     """
 
     def __init__(self, input_size, hidden_size, out_size, cell="rnn", head_hidden=(), encoder=None,
-                 head_activation="tanh", state_dropout=0.0, offset=0.0, scale=1.0, backend=None, tbptt=None):
+                 head_activation="tanh", state_dropout=0.0, offset=0.0, scale=1.0, backend=None, tbptt=None,
+                 head_dropout=0.0):
         super().__init__(encoder, offset, scale, backend)
+        for name, rate in (("state_dropout", state_dropout), ("head_dropout", head_dropout)):
+            if not 0 <= rate < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {rate!r}")
         if tbptt is not None and (not isinstance(tbptt, int) or tbptt < 1):
             raise ValueError(f"tbptt must be None or a positive int window, got {tbptt!r}")
         self.tbptt = tbptt
         self.cell = get_cell(cell)
         self.input_size, self.hidden_size, self.out_size = input_size, hidden_size, out_size
         self.head_sizes = [hidden_size, *head_hidden, out_size]
-        self.head_activation, self.state_dropout = head_activation, state_dropout
+        self.head_activation, self.state_dropout, self.head_dropout = head_activation, state_dropout, head_dropout
 
     def init(self, rng, dtype=np.float64):
         params = self._init_encoder(rng, dtype)
@@ -163,9 +171,11 @@ class RecurrentSetModel(_Encoded):
     def forward(self, params, x, lengths=None, train=False, rng=None):
         cell_params, e, c_enc = self._first_layer(params, "cell", x)
         lengths = self.cell.check_forward_args(cell_params, e, lengths)
+        self._check_whole_sets(lengths, e.shape[1])
         states, c_cell = self._fold(cell_params, e, lengths)
         s, c_drop = dropout.forward(states[:, -1], self.state_dropout, rng, train)
-        y, c_head = mlp.forward(take("head", params), s, self.head_activation)
+        y, c_head = mlp.forward(take("head", params), s, self.head_activation, dropout_rate=self.head_dropout,
+                                rng=rng, train=train)
         return self.offset + self.scale * y, RecurrentCache(c_enc, c_cell, c_drop, c_head, states,
                                                             cell_params, e, remember(params, x))
 
@@ -188,6 +198,12 @@ class RecurrentSetModel(_Encoded):
         g_cell, de = self._fold_backward(cell_params, c_cell, d_all)
         self._first_layer_backward(params, "cell", g_cell, de, c_enc, grads)
         return grads
+
+    def _check_whole_sets(self, lengths, T):
+        if self.encoder is not None and self.encoder.reads_set and (np.asarray(lengths) != T).any():
+            raise ValueError(f"lengths must all be {T}: the {type(self.encoder).__name__} encoder reads the whole "
+                             f"set (a max over its elements would see the padding), got lengths "
+                             f"{np.unique(np.asarray(lengths)).tolist()}")
 
     def _windows(self, T):
         W = max(T, 1) if self.tbptt is None else self.tbptt
@@ -228,6 +244,7 @@ class RecurrentSetModel(_Encoded):
         (or folded weight) are reused; on the fast path a "prefix" SIRE also reads its states
         from it and returns dstates for `backward`."""
         lengths = check_lengths(lengths, x.shape[0], x.shape[1])
+        self._check_whole_sets(lengths, x.shape[1])
         if kind not in ("sire", "sub"):
             raise ValueError(f"kind must be 'sire' or 'sub', got {kind!r}")
         if forward_cache is None:

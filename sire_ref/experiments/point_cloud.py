@@ -3,19 +3,24 @@ r"""Point-cloud classification (Section 6.3, Table 1): DeepSets vs a GRU with R_
     python -m sire_ref.experiments.point_cloud [--data synthetic | modelnet-h5 PATH | modelnet-txt DIR]
                                                [--points 100 1000 5000] [--preset quick|paper] [--jobs J]
 
-Data (all standardized per cloud; training batches rotated about z and scaled per axis):
+Data (all standardized per cloud; training batches rotated about z and scaled per axis at 5000
+points only, as the authors' code `do_augmentation=(num_pts == 5000)`):
   synthetic     the offline benchmark of sire_ref.data.shapes: 6 classes of parametric surfaces
                 with random pose, scale and noise (no download; the default)
   modelnet-h5   the DeepSets file ModelNet40_cloud.h5 (needs h5py: pip install -e ".[h5]")
   modelnet-txt  a modelnet40_normal_resampled folder (PointNet++ layout)
-Methods (Appendix B and the public DeepSets code):
+Methods (Appendix B: "for DeepSets and our method we use the same architectures used in the
+DeepSets experiments"; the authors' code, edocoh87/set_transformer `main_pointcloud.py`):
   deepsets  phi = 3 permutation-equivariant layers x -> tanh(Gamma(x - max over the set)), max
             pooling, rho = dropout 0.5, Linear, tanh, dropout 0.5, Linear; Adam lr 1e-3, weight
             decay 1e-7, eps 1e-3, batch 64, gradient clipping 5
-  sire      the same width: phi per point (an MLP of 3 tanh layers), a one-layer GRU, dropout 0.75
-            on its final state, rho with one tanh hidden layer; Adam lr 1e-3, batch 200, clipping
-            5, lambda R_SIRE (Eq. 4.4) with the "prefix" estimator of the authors' code; truncated
-            BPTT with a window of 1000 at more than 1000 points
+  sire      the same phi (nn.encoders.Equivariant: each point's input to the GRU sees the whole
+            set), a one-layer GRU of the same width on phi's outputs, rho = dropout 0.5, Linear,
+            tanh, dropout 0.5, Linear on its last state; Adam lr 1e-3, batch 200, clipping 5,
+            lambda R_SIRE (Eq. 4.4) with the "prefix" estimator of the authors' code; the kept
+            points in a fresh random order for every training step (--no-reshuffle: fixed);
+            truncated BPTT with a window of 1000 at more than 1000 points
+The README's point-cloud page has the table paper / authors' code / ours / why.
 Both select on a validation split of held-out training shapes (ModelNet has none) and train to a
 plateau. Writes <out>/point_cloud_<data>.json and .png; the table sits beside the paper's.
 """
@@ -28,7 +33,7 @@ import numpy as np
 from ..data import modelnet, shapes
 from ..io import digest, save_figure, write_json
 from ..models import RecurrentSetModel
-from ..nn.encoders import MLP
+from ..nn.encoders import Equivariant
 from ..pointsets import EquivariantDeepSets
 from ..train import RunOptions, TrainConfig, train
 from . import cli
@@ -41,12 +46,13 @@ PRESETS = {
     # shapes that an epoch is 12 SIRE steps of 200: with 3 (600 shapes) the plateau criterion stopped
     # the GRU after about 150 steps, far from trained.
     "quick": dict(seeds=3, points=[100, 1000], width=32, n_train=2400, n_val=240, n_test=600, epochs=60,
-                  lam=0.1, backend="auto"),
+                  lambdas=[0.1], backend="auto"),
     # paper: Appendix B's widths (512 at 5000 points), 1000 epochs as the DeepSets code.
     "paper": dict(seeds=3, points=[100, 1000, 5000], width=256, n_train=9843, n_val=800, n_test=2468,
-                  epochs=1000, lam=0.1, backend="auto"),
+                  epochs=1000, lambdas=[0.1], backend="auto"),
 }
 WIDE_AT = 5000           # Appendix B: width 512 at 5000 points
+AUGMENT_AT = 5000        # the authors' code augments at 5000 points only
 TBPTT_WINDOW = 1000      # Appendix B: truncated BPTT with a window of 1000 at 5000 points
 
 
@@ -56,8 +62,9 @@ class PointSpec:
     ("deepsets" | "sire"), lam, seed (model), data_seed (point subset, splits, synthetic shapes),
     width (256 in the paper; doubled at 5000 points), n_train / n_test (synthetic only; ModelNet
     has its own), n_val (held-out training shapes), epochs (upper bound; a plateau ends runs
-    earlier), dtype, backend. The data path is not part of a run's definition (the data's digest
-    is: train.run_identity)."""
+    earlier), dtype, backend, reshuffle (sire: a fresh random order of the points at every
+    training step, as the authors' code). The data path is not part of a run's definition (the
+    data's digest is: train.run_identity)."""
     data: str
     points: int
     method: str
@@ -73,6 +80,7 @@ class PointSpec:
     plateau_decays: int = 2
     dtype: str = "float32"
     backend: str = "auto"
+    reshuffle: bool = True
 
     @property
     def name(self):
@@ -95,15 +103,17 @@ def build(spec, n_classes):
     """(model, TrainConfig) of a spec (module docstring)."""
     width = spec.width * (2 if spec.points >= WIDE_AT else 1)
     shared = dict(epochs=spec.epochs, lr=1e-3, clip=5.0, loss="ce", seed=spec.seed, dtype=spec.dtype,
-                  augment="pointcloud", plateau_patience=spec.plateau_patience, plateau_decays=spec.plateau_decays)
+                  augment="pointcloud" if spec.points >= AUGMENT_AT else "none",
+                  plateau_patience=spec.plateau_patience, plateau_decays=spec.plateau_decays)
     if spec.method == "deepsets":
         return (EquivariantDeepSets(3, width, 3, n_classes, dropout_rate=0.5),
                 TrainConfig(batch_size=64, weight_decay=1e-7, eps=1e-3, **shared))
     model = RecurrentSetModel(3, width, n_classes, cell="gru", head_hidden=(width,),
-                              encoder=MLP([3, width, width, width], "tanh"), state_dropout=0.75,
-                              backend=spec.backend, tbptt=TBPTT_WINDOW if spec.points > TBPTT_WINDOW else None)
+                              encoder=Equivariant([3, width, width, width], "tanh"), state_dropout=0.5,
+                              head_dropout=0.5, backend=spec.backend,
+                              tbptt=TBPTT_WINDOW if spec.points > TBPTT_WINDOW else None)
     return model, TrainConfig(batch_size=200, reg="sire" if spec.lam > 0 else "none", lam=spec.lam,
-                              reg_samples=200, estimator="prefix", **shared)
+                              reg_samples=200, estimator="prefix", permute_inputs=spec.reshuffle, **shared)
 
 
 def _setup(spec):
@@ -132,23 +142,39 @@ def estimate(specs):
 
 
 def specs_for(args):
-    return [PointSpec(data=args.data[0], points=p, method=method, lam=args.lam if method == "sire" else 0.0,
+    return [PointSpec(data=args.data[0], points=p, method=method, lam=lam,
                       seed=seed, data_seed=args.data_seed, width=args.width, n_train=args.n_train, n_val=args.n_val,
                       n_test=args.n_test, epochs=args.epochs, plateau_patience=args.plateau_patience,
-                      backend=args.backend)
+                      backend=args.backend, reshuffle=not args.no_reshuffle)
             for p in sorted(args.points, reverse=True) for seed in range(args.seeds)
-            for method in ("sire", "deepsets")]          # the long runs first: the sweep ends sooner
+            for method in args.methods for lam in (args.lambdas if method == "sire" else [0.0])]   # long runs first
+
+
+def arms(results):
+    """The (method, lambda) pairs the runs hold, DeepSets first: one row / bar each."""
+    return sorted({(r["spec"]["method"], r["spec"]["lam"]) for r in results.values()},
+                  key=lambda a: (a[0] != "deepsets", a[1]))
+
+
+def _label(arm):
+    return arm[0] if arm[0] == "deepsets" else f"sire lam {arm[1]:g}"
+
+
+def _accs(results, arm, p):
+    return [r["test"] for r in results.values()
+            if (r["spec"]["method"], r["spec"]["lam"]) == arm and r["spec"]["points"] == p]
 
 
 def table(results, points, data):
     lines = [f"point clouds ({data}), test accuracy: mean (std) over seeds | paper (ModelNet40, Table 1)",
-             f"{'method':<10}" + "".join(f"{f'{p} points':>28}" for p in points)]
-    for method in ("deepsets", "sire"):
+             f"{'method':<14}" + "".join(f"{f'{p} points':>28}" for p in points)]
+    for arm in arms(results):
         cells = []
         for p in points:
-            accs = [r["test"] for r in results.values() if r["spec"]["method"] == method and r["spec"]["points"] == p]
-            cells.append(f"{np.mean(accs):.3f} ({np.std(accs):.3f}) | {PAPER[method].get(p, '-')}")
-        lines.append(f"{method:<10}" + "".join(f"{c:>28}" for c in cells))
+            accs = _accs(results, arm, p)
+            cells.append((f"{np.mean(accs):.3f} ({np.std(accs):.3f})" if accs else "-")
+                         + f" | {PAPER[arm[0]].get(p, '-')}")
+        lines.append(f"{_label(arm):<14}" + "".join(f"{c:>28}" for c in cells))
     return "\n".join(lines)
 
 
@@ -158,11 +184,13 @@ def plot(results, points, path, data):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for i, method in enumerate(("deepsets", "sire")):
-        accs = [[r["test"] for r in results.values() if r["spec"]["method"] == method and r["spec"]["points"] == p]
-                for p in points]
-        x = np.arange(len(points)) + (i - 0.5) * 0.35
-        ax.bar(x, [np.mean(a) for a in accs], 0.35, yerr=[np.std(a) for a in accs], color=f"C{i}", label=method)
+    groups = arms(results)
+    bar = 0.8 / len(groups)
+    for i, arm in enumerate(groups):
+        accs = [_accs(results, arm, p) for p in points]
+        x = np.arange(len(points)) + (i - (len(groups) - 1) / 2) * bar
+        ax.bar(x, [np.mean(a) if a else 0 for a in accs], bar, yerr=[np.std(a) if a else 0 for a in accs],
+               color=f"C{i}", label=_label(arm))
         for xi, a in zip(x, accs):
             ax.plot([xi] * len(a), a, "k.", ms=4)
     ax.set(xticks=range(len(points)), xticklabels=[f"{p} points" for p in points], ylabel="test accuracy",
@@ -182,7 +210,14 @@ def _own_arguments(p, shown):
                    help=f"points per cloud ({shown('points')})")
     p.add_argument("--width", type=cli.positive_int, default=None,
                    help=f"phi / GRU / rho width, doubled at 5000 points ({shown('width')})")
-    p.add_argument("--lam", type=cli.nonnegative_float, default=None, help=f"R_SIRE lambda ({shown('lam')})")
+    p.add_argument("--lambdas", type=cli.nonnegative_float, nargs="+", default=None,
+                   help=f"R_SIRE lambdas of the sire runs, one run each; 0 = the same GRU without R_SIRE "
+                        f"({shown('lambdas')})")
+    p.add_argument("--methods", nargs="+", choices=("sire", "deepsets"), default=["sire", "deepsets"],
+                   help="models to run (default both)")
+    p.add_argument("--no-reshuffle", action="store_true",
+                   help="train the GRU on one fixed order of each cloud's points (default: a fresh random "
+                        "order every step, as the authors' code)")
     p.add_argument("--epochs", type=cli.positive_int, default=None,
                    help=f"most epochs; runs end earlier at a plateau ({shown('epochs')})")
     p.add_argument("--plateau-patience", type=cli.positive_int, default=10,

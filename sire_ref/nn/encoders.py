@@ -3,6 +3,9 @@ r"""Encoders e_t = enc(x_t) in front of a set model (the input side of Eq. 1.1 a
     Embedding(vocab, dim, frozen): x (B, T) integer tokens in 0..vocab-1 -> e = E[x] (B, T, dim)
     MLP(sizes, activation):         x (B, T, sizes[0]) -> e (B, T, sizes[-1]), activation after
                                     every layer, the last included
+    Equivariant(sizes, activation): x (B, N, sizes[0]) -> e (B, N, sizes[-1]), layers
+                                    h <- act(Gamma_l(h - max_n h)) (nn.equivariant): DeepSets'
+                                    point-cloud phi, which sees the whole set (reads_set)
 
 A frozen encoder is not trained: its parameter names are in `frozen_names` and it
 returns no gradient (the integer tasks' embedding is frozen, as in Janossy pooling).
@@ -13,7 +16,7 @@ import dataclasses
 
 import numpy as np
 
-from . import embedding, mlp
+from . import activations, embedding, equivariant, mlp
 from .params import prefixed, take
 
 ACTIVATIONS = ("tanh", "relu")
@@ -25,6 +28,8 @@ class Embedding:
     vocab: int
     dim: int
     frozen: bool = False
+
+    reads_set = False          # e_t depends on x_t alone
 
     @property
     def out_size(self):
@@ -75,6 +80,7 @@ class MLP:
         return self.sizes[-1]
 
     frozen_names = frozenset()
+    reads_set = False          # e_t depends on x_t alone
 
     def init(self, rng, dtype=np.float64):
         return prefixed("encoder", mlp.init(list(self.sizes), rng, dtype))
@@ -85,3 +91,30 @@ class MLP:
     def backward(self, params, cache, de):
         g, _ = mlp.backward(take("encoder", params), cache, de)
         return prefixed("encoder", g)
+
+
+@dataclasses.dataclass(frozen=True)
+class Equivariant(MLP):
+    """sizes: [in, h_1, ..., out]; layer l: h <- act(Gamma_l(h - max over the set of h)), the
+    permutation-equivariant phi of DeepSets' point-cloud model, which the authors' code puts in
+    front of its GRU too. e_t depends on the whole set (reads_set): permuting the set permutes
+    e the same way, so R_SIRE on e is R_SIRE on the set. A model using it must read whole sets
+    (every length = T): the max would otherwise see padding."""
+    reads_set = True
+
+    def forward(self, params, x):
+        h, caches = x, []
+        for i in range(len(self.sizes) - 1):
+            h, c_eq = equivariant.forward(take(f"encoder.{i}", params), h)
+            h, c_act = activations.forward(self.activation, h)
+            caches.append((c_eq, c_act))
+        return h, caches
+
+    def backward(self, params, cache, de):
+        grads, d = {}, de
+        for i in reversed(range(len(cache))):
+            c_eq, c_act = cache[i]
+            g, d = equivariant.backward(take(f"encoder.{i}", params), c_eq,
+                                        activations.backward(self.activation, c_act, d))
+            grads.update(prefixed(f"encoder.{i}", g))
+        return grads

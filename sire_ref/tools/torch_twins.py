@@ -51,9 +51,13 @@ def twin(model, params):
                     setattr(self.rnn, f"{k}_l0", getattr(self, f"cell_{k}"))
                     setattr(self.step, k, getattr(self, f"cell_{k}"))
 
-        def mlp(self, prefix, h, act, final):
+        def mlp(self, prefix, h, act, final, drop=0.0, equivariant=False):
             n = len({k.split(".")[1] for k in params if k.startswith(prefix + ".")})
             for i in range(n):
+                if i > 0:
+                    h = torch.nn.functional.dropout(h, drop, training=self.training)
+                if equivariant:                   # Gamma(h - max over the set)
+                    h = h - h.max(1, keepdim=True)[0]
                 h = h @ getattr(self, f"{prefix}_{i}_weight").T + getattr(self, f"{prefix}_{i}_bias")
                 if i < n - 1 or final:
                     h = torch.tanh(h) if act == "tanh" else torch.relu(h)
@@ -64,7 +68,7 @@ def twin(model, params):
                 return x
             if hasattr(model.encoder, "vocab"):
                 return self.encoder_weight[x]
-            return self.mlp("encoder", x, model.encoder.activation, True)
+            return self.mlp("encoder", x, model.encoder.activation, True, equivariant=model.encoder.reads_set)
 
         def fold(self, e):
             """All states (B, T, H) of e (B, T, I) from s0."""
@@ -103,7 +107,7 @@ def twin(model, params):
                 states = self.fold(e)
                 s = states[torch.arange(e.shape[0]), L - 1]
                 s = torch.nn.functional.dropout(s, model.state_dropout, training=self.training)
-                y = self.mlp("head", s, model.head_activation, False)
+                y = self.mlp("head", s, model.head_activation, False, drop=model.head_dropout)
             else:
                 mask = (torch.arange(e.shape[1])[None, :] < L[:, None]).to(e.dtype)[:, :, None]
                 h = self.mlp("phi", e, model.activation, True)

@@ -4,7 +4,7 @@ import pytest
 
 from sire_ref.tools.testing import numerical_gradient, relative_error
 from sire_ref.models import DeepSets, RecurrentSetModel
-from sire_ref.nn.encoders import MLP, Embedding
+from sire_ref.nn.encoders import MLP, Embedding, Equivariant
 
 TOL = 1e-7
 LENGTHS = np.array([5, 1, 3, 5])
@@ -16,15 +16,15 @@ def _nonzero_s0(model, params, rng):
     return params
 
 
-def _check_model(model, x, seed=0, train=False):
+def _check_model(model, x, seed=0, train=False, lengths=LENGTHS):
     rng = np.random.default_rng(seed)
     params = _nonzero_s0(model, model.init(rng), rng)
-    y, cache = model.forward(params, x, LENGTHS, train=train, rng=np.random.default_rng(99))
+    y, cache = model.forward(params, x, lengths, train=train, rng=np.random.default_rng(99))
     dy = rng.normal(size=y.shape)
     grads = model.backward(params, cache, dy)
 
     def loss(arrays):
-        out, _ = model.forward(arrays, x, LENGTHS, train=train, rng=np.random.default_rng(99))
+        out, _ = model.forward(arrays, x, lengths, train=train, rng=np.random.default_rng(99))
         return float((out * dy).sum())
 
     numeric = numerical_gradient(loss, params)
@@ -48,6 +48,41 @@ def test_recurrent_model_gradients(cell):
 def test_recurrent_model_with_state_dropout_in_training():
     x = np.random.default_rng(2).normal(size=(4, 5, 2))
     _check_model(RecurrentSetModel(2, 4, 1, cell="gru", state_dropout=0.3), x, train=True)
+
+
+def test_point_cloud_sire_model_gradients_in_training():
+    """The point-cloud SIRE-GRU: DeepSets' equivariant phi before the GRU (its max over the set
+    included), rho with dropout before both layers; every gradient against finite differences."""
+    x = np.random.default_rng(6).normal(size=(3, 5, 3))
+    model = RecurrentSetModel(3, 4, 3, cell="gru", head_hidden=(5,), encoder=Equivariant((3, 6, 4), "tanh"),
+                              state_dropout=0.3, head_dropout=0.4)
+    _check_model(model, x, train=True, lengths=np.array([5, 5, 5]))
+
+
+@pytest.mark.parametrize("estimator", ["prefix", "subset"])
+def test_regularizer_gradients_reach_a_set_reading_encoder(estimator):
+    """R_SIRE (Eq. 4.4) on e = phi(x_1..x_n): dR/dparams through the encoder's max, vs finite
+    differences (nonzero s0 and biases)."""
+    rng = np.random.default_rng(7)
+    model = RecurrentSetModel(3, 4, 2, cell="gru", encoder=Equivariant((3, 5, 4), "tanh"))
+    params = _nonzero_s0(model, model.init(rng), rng)
+    x, L = rng.normal(size=(3, 6, 3)), np.array([6, 6, 6])
+    out = model.regularizer(params, x, L, np.random.default_rng(4), "sire", 7, estimator)
+    numeric = numerical_gradient(
+        lambda p: float(model.regularizer(p, x, L, np.random.default_rng(4), "sire", 7, estimator).value), params)
+    assert relative_error(out.grads["encoder.0.weight"], numeric["encoder.0.weight"]) < TOL
+    for k in params:
+        assert relative_error(out.grads[k], numeric[k]) < TOL, k
+
+
+def test_a_set_reading_encoder_refuses_padded_sets():
+    model = RecurrentSetModel(3, 4, 2, cell="gru", encoder=Equivariant((3, 5), "tanh"))
+    params = model.init(np.random.default_rng(0))
+    x = np.zeros((2, 4, 3)) + 0.1
+    with pytest.raises(ValueError, match=r"lengths must all be 4: the Equivariant encoder reads the whole set"):
+        model.forward(params, x, np.array([4, 2]))
+    with pytest.raises(ValueError, match=r"lengths must all be 4"):
+        model.regularizer(params, x, np.array([4, 2]), np.random.default_rng(0))
 
 
 def test_recurrent_model_uses_each_sequence_final_state():

@@ -2,6 +2,7 @@
 data errors."""
 import json
 
+import numpy as np
 import pytest
 
 from sire_ref.experiments import point_cloud
@@ -46,7 +47,39 @@ def test_paper_preset_widths_and_truncation():
     spec = next(s for s in specs if s.points == 5000 and s.method == "sire")
     model, config = point_cloud.build(spec, 40)
     assert model.hidden_size == 512 and model.tbptt == 1000 and config.lam == 0.1 and config.batch_size == 200
-    assert config.estimator == "prefix" and model.state_dropout == 0.75
+    assert config.estimator == "prefix" and config.augment == "pointcloud" and config.permute_inputs
     small = next(s for s in specs if s.points == 1000 and s.method == "deepsets")
     model, config = point_cloud.build(small, 40)
     assert model.width == 256 and config.weight_decay == 1e-7 and config.eps == 1e-3 and config.clip == 5.0
+    assert config.augment == "none"                       # the authors' code augments at 5000 points only
+
+
+def test_the_sire_model_reads_the_set_through_deepsets_phi_and_rho():
+    """The authors' model: the equivariant phi of DeepSets (x - max over the set) before the GRU,
+    rho = dropout 0.5, Linear, tanh, dropout 0.5, Linear; the points reshuffled every step."""
+    from sire_ref.nn.encoders import Equivariant
+    args = point_cloud.parse(["--width", "8"])
+    spec = next(s for s in point_cloud.specs_for(args) if s.method == "sire" and s.points == 100)
+    model, config = point_cloud.build(spec, 6)
+    assert model.encoder == Equivariant((3, 8, 8, 8), "tanh") and model.head_sizes == [8, 8, 6]
+    assert (model.state_dropout, model.head_dropout) == (0.5, 0.5)
+    assert config.permute_inputs and config.augment == "none"
+    fixed = point_cloud.build(point_cloud.specs_for(point_cloud.parse(["--no-reshuffle"]))[0], 6)[1]
+    assert not fixed.permute_inputs
+    # phi sees the set: moving one point changes the GRU input of another point
+    params = model.init(np.random.default_rng(0))
+    x = np.random.default_rng(1).normal(size=(1, 5, 3))
+    moved = x.copy()
+    moved[0, 4] += 3.0
+    e, e_moved = model.encode(params, x), model.encode(params, moved)
+    assert not np.allclose(e[0, 0], e_moved[0, 0])
+    # ... and is equivariant: permuting the points permutes the inputs the same way
+    perm = [3, 0, 4, 1, 2]
+    assert np.allclose(model.encode(params, x[:, perm]), e[:, perm], atol=1e-14)
+
+
+def test_lambda_grid_and_method_choice():
+    args = point_cloud.parse(["--lambdas", "0", "0.1", "--methods", "sire", "--seeds", "2", "--points", "100"])
+    specs = point_cloud.specs_for(args)
+    assert sorted((s.lam, s.seed) for s in specs) == [(0.0, 0), (0.0, 1), (0.1, 0), (0.1, 1)]
+    assert point_cloud.build(next(s for s in specs if s.lam == 0), 6)[1].reg == "none"
