@@ -19,7 +19,12 @@ framework's autodiff (torch.autograd / jax.grad) with respect to every parameter
 and gradients are compared with sire_ref's (regularizers.sire / sub, the cells' backward). The
 report names the first quantity that disagrees (value, then weight_ih, weight_hh, bias_ih,
 bias_hh, s0, x) and by how much (relative error, testing.relative_error).
+
+It cannot be fooled: a NaN or inf anywhere is a disagreement (relative error inf), `problems`
+must be >= 1 and `tol` finite and > 0, and fn's result is checked against the contract (type,
+shape, gradient flow) with a message that says what it returned and what was expected.
 """
+import math
 import dataclasses
 from typing import Optional
 
@@ -75,16 +80,56 @@ def ours(kind, cell, params, x, lengths, draw, upstream):
     return dict(out.grads, x=out.dx, value=np.asarray(float(out.value)))
 
 
+class ContractError(TypeError):
+    """fn returned something other than the contract's (module docstring)."""
+
+
+def _expected(kind, x, hidden_size):
+    return ("a scalar (shape ())" if kind != "states"
+            else f"states of shape {(x.shape[0], x.shape[1], hidden_size)}")
+
+
+def _call(fn, framework, kind, args):
+    try:
+        return fn(*args)
+    except Exception as err:
+        first = str(err).splitlines()[0] if str(err) else ""
+        raise ContractError(f"fn raised {type(err).__name__}: {first} -- when called as fn(params, x, lengths"
+                            f"{'' if kind == 'states' else ', draw'}) with {framework} float64 arrays "
+                            f"(framework={framework!r}: is fn written for {framework}?)") from err
+
+
+def _check_result(out, kind, framework, array_type, x, hidden_size):
+    """Raise ContractError unless out is an array of `framework` with the contract's shape."""
+    want = _expected(kind, x, hidden_size)
+    if not isinstance(out, array_type):
+        raise ContractError(f"fn returned {type(out).__module__}.{type(out).__name__}; expected a {framework} "
+                            f"array, {want}, computed from params and x so that {framework} can "
+                            f"differentiate it")
+    shape = tuple(out.shape)
+    good = shape == () if kind != "states" else shape == (x.shape[0], x.shape[1], hidden_size)
+    if not good:
+        raise ContractError(f"fn returned an array of shape {shape}; expected {want}")
+
+
 def _run_torch(fn, kind, params, x, lengths, draw, upstream):
     import torch
     tp = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
     tx = torch.tensor(x, requires_grad=True)
     tl = torch.as_tensor(lengths, dtype=torch.int64)
+    hidden = params["s0"].shape[0]
     if kind == "states":
-        out = fn(tp, tx, tl)
+        out = _call(fn, "torch", kind, (tp, tx, tl))
+        _check_result(out, kind, "torch", torch.Tensor, x, hidden)
         scalar = (out * torch.as_tensor(upstream)).sum()
     else:
-        out = scalar = fn(tp, tx, tl, {k: torch.as_tensor(v, dtype=torch.int64) for k, v in draw.items()})
+        out = scalar = _call(fn, "torch", kind,
+                             (tp, tx, tl, {k: torch.as_tensor(v, dtype=torch.int64) for k, v in draw.items()}))
+        _check_result(out, kind, "torch", torch.Tensor, x, hidden)
+    if not scalar.requires_grad:
+        raise ContractError("fn returned a tensor that does not depend on params or x (requires_grad is "
+                            "False: detached, or built with .numpy() / torch.tensor(...)); expected one "
+                            "torch can differentiate")
     inputs = [tp[k] for k in params] + [tx]
     grads = torch.autograd.grad(scalar, inputs, allow_unused=True)
     grads = [torch.zeros_like(i) if g is None else g for g, i in zip(grads, inputs)]   # unused: zero
@@ -100,15 +145,22 @@ def _run_jax(fn, kind, params, x, lengths, draw, upstream):
         jl = jnp.asarray(lengths, dtype=jnp.int64)
         jdraw = {k: jnp.asarray(v, dtype=jnp.int64) for k, v in draw.items()} if draw is not None else None
 
-        def scalar(p, xj):
-            if kind == "states":
-                out = fn(p, xj, jl)
-                return jnp.sum(out * upstream), out
-            out = fn(p, xj, jl, jdraw)
-            return out, out
+        hidden = params["s0"].shape[0]
 
-        (_, out), (gp, gx) = jax.value_and_grad(scalar, argnums=(0, 1), has_aux=True)(
-            {k: jnp.asarray(v) for k, v in params.items()}, jnp.asarray(x))
+        def scalar(p, xj):
+            out = _call(fn, "jax", kind, (p, xj, jl) if kind == "states" else (p, xj, jl, jdraw))
+            _check_result(out, kind, "jax", jax.Array, x, hidden)
+            return (jnp.sum(out * upstream), out) if kind == "states" else (out, out)
+
+        try:
+            (_, out), (gp, gx) = jax.value_and_grad(scalar, argnums=(0, 1), has_aux=True)(
+                {k: jnp.asarray(v) for k, v in params.items()}, jnp.asarray(x))
+        except ContractError:
+            raise
+        except Exception as err:       # e.g. a NumPy call on a tracer: the function cannot be differentiated
+            raise ContractError(f"jax.grad could not differentiate fn ({type(err).__name__}: "
+                                f"{str(err).splitlines()[0] if str(err) else ''}); expected a function of "
+                                f"jax.numpy operations on params and x") from err
         result = {k: np.asarray(g) for k, g in gp.items()}
         result["x"] = np.asarray(gx)
         result["states" if kind == "states" else "value"] = np.asarray(out)
@@ -127,6 +179,12 @@ def check(fn, framework, kind="sire", cell="gru", estimator="subset", problems=3
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
     if not callable(fn):
         raise TypeError(f"fn must be a function of (params, x, lengths[, draw]), got {type(fn).__name__}")
+    if isinstance(problems, bool) or not isinstance(problems, int) or problems < 1:
+        raise ValueError(f"problems must be an int >= 1 (a check of no problem proves nothing), got {problems!r}")
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (math.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
+    if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
+        raise ValueError(f"n_samples must be an int >= 1, got {n_samples!r}")
     run = _run_torch if framework == "torch" else _run_jax
     c = get_cell(cell)
     rng = np.random.default_rng(seed)
@@ -143,7 +201,7 @@ def check(fn, framework, kind="sire", cell="gru", estimator="subset", problems=3
             raise ValueError(f"fn's result lacks {missing}: it must use params with keys {sorted(params)}")
         report = compare(mine, {k: theirs[k] for k in mine})
         reports.append(report)
-        bad = [k for k in ORDER if k in report and report[k]["rel"] > tol]
+        bad = [k for k in ORDER if k in report and not report[k]["rel"] <= tol]     # NaN is bad too
         if bad and first is None:
             first = (p, bad[0], report[bad[0]]["rel"], report[bad[0]]["max_abs"])
         if log is not None:

@@ -58,11 +58,22 @@ def resolve_dir(data_dir=None):
 
 
 def _find(data_dir, stem):
-    for name in (stem, stem + ".gz"):
-        path = os.path.join(data_dir, name)
-        if os.path.exists(path):
-            return path
-    raise MnistFileError(f"{os.path.join(data_dir, stem)}[.gz] not found: {WHERE}")
+    """The raw file, else the .gz; both present with different content is an error naming both
+    (one would silently shadow the other)."""
+    raw, packed = (os.path.join(data_dir, name) for name in (stem, stem + ".gz"))
+    found = [p for p in (raw, packed) if os.path.exists(p)]
+    if not found:
+        raise MnistFileError(f"{raw}[.gz] not found: {WHERE}")
+    if len(found) == 2 and _read_bytes(raw) != _read_bytes(packed):
+        raise MnistFileError(f"{raw} and {packed} both exist and hold different data: remove the one "
+                             f"that is not MNIST's, so that it is clear which one the runs read")
+    return found[0]
+
+
+def files(data_dir=None):
+    """The four files load_mnist reads, in FILES order (for a digest of the data a run reads)."""
+    data_dir = resolve_dir(data_dir)
+    return [_find(data_dir, stem) for stem in FILES.values()]
 
 
 def _read_bytes(path):

@@ -56,6 +56,13 @@ def _read_cloud(path, keep):
     return rows[keep, :3]
 
 
+def files_txt(root):
+    """Every file load_txt reads: the class list, both split lists and each listed shape's file."""
+    names = ["modelnet40_shape_names.txt", "modelnet40_train.txt", "modelnet40_test.txt"]
+    listed = [f"{i.rsplit('_', 1)[0]}/{i}.txt" for split in names[1:] for i in _read_lines(os.path.join(root, split))]
+    return [os.path.join(root, n) for n in names + listed]
+
+
 def load_txt(root, points, seed=0):
     """The modelnet40_normal_resampled folder at `root` (module docstring)."""
     if not os.path.isdir(root):
@@ -63,12 +70,18 @@ def load_txt(root, points, seed=0):
     keep = point_subset(points, seed)
     classes = _read_lines(os.path.join(root, "modelnet40_shape_names.txt"))
     index = {name: i for i, name in enumerate(classes)}
-    out = {"classes": classes}
+    out, seen = {"classes": classes}, {}
     for split in ("train", "test"):
         listing = os.path.join(root, f"modelnet40_{split}.txt")
         ids = _read_lines(listing)
         if not ids:
             raise ModelNetError(f"{listing} lists no shapes")
+        for shape_id in ids:         # each shape once, in one split: training and test never share a shape
+            if shape_id in seen:
+                where = "twice in it" if seen[shape_id] == split else f"in modelnet40_{seen[shape_id]}.txt too"
+                raise ModelNetError(f"{listing}: shape {shape_id!r} is listed {where}; each shape belongs to "
+                                    f"one split, once")
+            seen[shape_id] = split
         clouds, labels = [], []
         for shape_id in ids:
             name = shape_id.rsplit("_", 1)[0]

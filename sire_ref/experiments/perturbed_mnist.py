@@ -33,7 +33,7 @@ import numpy as np
 from ..convnet import ConvNet
 from ..data import mnist
 from ..data.perturbed_mnist import local_permutations, make_data, max_displacement
-from ..io import digest, save_figure, write_json
+from ..io import digest, files_digest, save_figure, write_json
 from ..models import RecurrentSetModel
 from ..train import RunOptions, TrainConfig, train
 from . import cli
@@ -59,7 +59,8 @@ class MnistSpec:
     data_seed (splits and perturbation), split sizes, hidden (GRU units), conv0 / conv1 / cnn_hidden
     (CNN widths), epochs (upper bound; a plateau ends runs earlier), batch_size, lr (Adam), clip
     (gradient norm), plateau_patience / plateau_decays (train.TrainConfig), dtype, backend.
-    The data folder is not part of a run's definition: the data's digest is (train.run_identity)."""
+    data_digest: a digest of the four MNIST files' content (io.files_digest): the folder's name is not
+    part of a run's definition, its data are, so a run made from other files is never reused."""
     method: str
     lam: float
     seed: int
@@ -80,6 +81,7 @@ class MnistSpec:
     dtype: str = "float32"
     backend: str = "auto"
     reading: str = "pixel"           # the GRU's reading: "pixel" (784 steps of 1) or "row" (28 steps of 28)
+    data_digest: str = ""
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -134,7 +136,8 @@ def specs_for(args):
                       n_test=args.n_test, hidden=args.hidden, conv0=args.channels[0], conv1=args.channels[1],
                       cnn_hidden=args.cnn_hidden, backend=args.backend,
                       reading="pixel" if method.startswith("cnn") else args.reading,
-                      epochs=args.cnn_epochs if method.startswith("cnn") else args.epochs)
+                      epochs=args.cnn_epochs if method.startswith("cnn") else args.epochs,
+                      data_digest=args.data_digest)
             for seed in range(args.seeds) for method in args.methods
             for lam in (args.lambdas if method == "sire" else [0.0])]
 
@@ -239,7 +242,9 @@ def _own_arguments(p, shown):
 
 
 def parse(argv=None):
-    return cli.parse_args("perturbed_mnist", __doc__, PRESETS, argv, _own_arguments)
+    args = cli.parse_args("perturbed_mnist", __doc__, PRESETS, argv, _own_arguments)
+    args.data_digest = ""        # main() sets the digest of the files it found
+    return args
 
 
 def main(argv=None):
@@ -250,6 +255,7 @@ def main(argv=None):
             mnist.download(args.data_dir)
         data_dir = os.path.abspath(mnist.resolve_dir(args.data_dir))
         digits = mnist.load_mnist(data_dir)
+        args.data_digest = files_digest(mnist.files(data_dir))
     except mnist.MnistFileError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

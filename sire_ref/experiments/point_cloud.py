@@ -31,7 +31,7 @@ import sys
 import numpy as np
 
 from ..data import modelnet, shapes
-from ..io import digest, save_figure, write_json
+from ..io import digest, files_digest, save_figure, write_json
 from ..models import RecurrentSetModel
 from ..nn.encoders import Equivariant
 from ..pointsets import EquivariantDeepSets
@@ -63,8 +63,9 @@ class PointSpec:
     width (256 in the paper; doubled at 5000 points), n_train / n_test (synthetic only; ModelNet
     has its own), n_val (held-out training shapes), epochs (upper bound; a plateau ends runs
     earlier), dtype, backend, reshuffle (sire: a fresh random order of the points at every
-    training step, as the authors' code). The data path is not part of a run's definition (the
-    data's digest is: train.run_identity)."""
+    training step, as the authors' code), data_digest (ModelNet: a digest of the content of every
+    file the loader reads, split lists included; "" for the synthetic data, which the seeds
+    define). The data path is not part of a run's definition, its content is."""
     data: str
     points: int
     method: str
@@ -81,6 +82,7 @@ class PointSpec:
     dtype: str = "float32"
     backend: str = "auto"
     reshuffle: bool = True
+    data_digest: str = ""
 
     @property
     def name(self):
@@ -145,7 +147,8 @@ def specs_for(args):
     return [PointSpec(data=args.data[0], points=p, method=method, lam=lam,
                       seed=seed, data_seed=args.data_seed, width=args.width, n_train=args.n_train, n_val=args.n_val,
                       n_test=args.n_test, epochs=args.epochs, plateau_patience=args.plateau_patience,
-                      backend=args.backend, reshuffle=not args.no_reshuffle)
+                      backend=args.backend, reshuffle=not args.no_reshuffle,
+                      data_digest=args.data_digest)
             for p in sorted(args.points, reverse=True) for seed in range(args.seeds)
             for method in args.methods for lam in (args.lambdas if method == "sire" else [0.0])]   # long runs first
 
@@ -238,6 +241,8 @@ def parse(argv=None):
     if kind not in ("synthetic", "modelnet-h5", "modelnet-txt") or len(rest) != (kind != "synthetic"):
         raise SystemExit(f"error: --data must be 'synthetic', 'modelnet-h5 PATH' or 'modelnet-txt DIR', "
                          f"got {' '.join(args.data)!r}")
+    args.data_digest = ""        # main() sets the digest of the files it read
+    args.n_val_given = any(a == "--n-val" or a.startswith("--n-val=") for a in (sys.argv[1:] if argv is None else argv))
     return args
 
 
@@ -250,6 +255,7 @@ def main(argv=None):
         try:                                # fail here, once, with the loader's message
             raw = (modelnet.load_h5 if kind == "modelnet-h5" else modelnet.load_txt)(path, min(args.points),
                                                                                    args.data_seed)
+            args.data_digest = files_digest([path] if kind == "modelnet-h5" else modelnet.files_txt(path))
         except (modelnet.ModelNetError, ImportError, ValueError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
@@ -260,7 +266,15 @@ def main(argv=None):
         if n_train < 1000:
             print(f"note: {n_train} training shapes is far too few to reproduce the paper's ModelNet40 accuracies "
                   f"(9,843 training shapes); this is a smoke run of the real data path")
-        args.n_val = min(args.n_val, max(1, n_train // 5))
+        most = max(1, n_train // 5)
+        if args.n_val > most:
+            if args.n_val_given:
+                print(f"error: --n-val {args.n_val} is more than a fifth of the {n_train} training shapes of "
+                      f"{path}; give --n-val {most} or less", file=sys.stderr)
+                return 2
+            print(f"note: the preset's {args.n_val} validation shapes are more than a fifth of the {n_train} "
+                  f"training shapes: holding out {most} (--n-val chooses)")
+            args.n_val = most
     specs = specs_for(args)
     results = cli.sweep(args, run_one, specs, f"{args.out}/runs/point_cloud", estimate)
     if results is None:

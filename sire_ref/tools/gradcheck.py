@@ -12,6 +12,8 @@ forward values and hand-written gradients with:
 sire / sub check R_SIRE (Eq. 4.4) / R_SUB (Eq. 4.1) on one explicit draw (sire_ref.samples) and
 their gradients. One line per array (value = its largest |entry| in ours, max abs and relative
 error, `testing.relative_error`); exit status 1 above --tol, 2 when the oracle is not installed.
+A check that compares nothing FAILS: a NaN or inf anywhere, or a regularizer whose value and
+gradients are all zero (e.g. --seq-len 1, where no pair of positions exists).
 """
 import argparse
 import importlib
@@ -93,6 +95,11 @@ def main(argv=None):
     for name in ("samples", "batch", "seq_len", "input_size", "hidden_size"):
         if getattr(args, name) < 1:
             parser.error(f"argument --{name.replace('_', '-')}: must be an integer >= 1, got {getattr(args, name)}")
+    if args.regularizer != "none" and args.seq_len < 2:
+        parser.error(f"argument --seq-len: R_{args.regularizer.upper()} compares two orders of at least two "
+                     f"positions, so it needs --seq-len >= 2, got {args.seq_len}")
+    if args.tol is not None and not (np.isfinite(args.tol) and args.tol > 0):
+        parser.error(f"argument --tol: must be a finite number > 0, got {args.tol}")
     tol = args.tol if args.tol is not None else DEFAULT_TOL[args.oracle]
     cell = get_cell(args.cell)
     rng = np.random.default_rng(args.seed)
@@ -117,7 +124,11 @@ def main(argv=None):
     for name, r in report.items():
         flag = "" if r["rel"] <= tol else "  FAIL"
         print(f"{name:<12}{r['value']:>14.4e}{r['max_abs']:>14.3e}{r['rel']:>14.3e}{flag}")
-    worst = max(r["rel"] for r in report.values())
+    worst = max(r["rel"] for r in report.values())        # inf where anything is NaN or inf
+    if all(r["value"] == 0 for r in report.values()):
+        print("FAIL: every array is exactly zero, so nothing was compared (a longer --seq-len or more "
+              "--samples gives the regularizer terms)")
+        return 1
     print(f"max relative error {worst:.3e}: {'PASS' if worst <= tol else 'FAIL'}")
     return 0 if worst <= tol else 1
 

@@ -23,10 +23,14 @@ def require_framework(name):
 
 
 def relative_error(a, b):
-    """Norm-wise relative error max|a - b| / max(max|a|, max|b|); 0.0 when both are all zero."""
+    """Norm-wise relative error max|a - b| / max(max|a|, max|b|); 0.0 when both are all zero;
+    inf when either holds a NaN or inf (a non-finite result never passes a `< tol` check, and
+    NaN, which compares False with everything, never slips through one)."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"cannot compare shapes {a.shape} and {b.shape}")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return float("inf")
     scale = max(np.abs(a).max(initial=0.0), np.abs(b).max(initial=0.0))
     diff = np.abs(a - b).max(initial=0.0)
     return 0.0 if scale == 0.0 else float(diff / scale)

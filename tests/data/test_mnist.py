@@ -3,6 +3,7 @@ every error names the file and what is wrong."""
 import gzip
 import hashlib
 import os
+import shutil
 import struct
 import urllib.error
 
@@ -135,3 +136,35 @@ def test_download_without_network_says_where_to_put_files(tmp_path, monkeypatch)
     with pytest.raises(mnist.MnistFileError, match="could not download MNIST.*no network.*Without network: "
                                                    "put the four MNIST files"):
         mnist.download(str(tmp_path / "d"), log=lambda _: None)
+
+
+def test_a_raw_file_that_differs_from_its_gz_is_refused(mnist_dir, tmp_path):
+    """Issue 28: a raw file silently shadowed a different .gz of the same name."""
+    for name in os.listdir(mnist_dir):
+        shutil.copy(os.path.join(mnist_dir, name), tmp_path / name)
+    labels = gzip.decompress((tmp_path / "t10k-labels-idx1-ubyte.gz").read_bytes())
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(labels)              # the same data raw: fine
+    assert mnist.load_mnist(str(tmp_path))["test_labels"][0] == labels[8]
+    changed = bytearray(labels)
+    changed[8] = (changed[8] + 1) % 10
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(bytes(changed))
+    with pytest.raises(mnist.MnistFileError, match=r"t10k-labels-idx1-ubyte and .*\.gz both exist and hold "
+                                                   r"different data"):
+        mnist.load_mnist(str(tmp_path))
+
+
+@pytest.mark.slow
+def test_a_run_made_from_other_data_is_not_reused(mnist_dir, tmp_path, capsys):
+    """Issue 28: the same command on a folder whose test labels differ trains again."""
+    from sire_ref.experiments import perturbed_mnist
+    data = tmp_path / "data"
+    shutil.copytree(mnist_dir, data)
+    tiny = ["--n-train", "64", "--n-val", "32", "--n-test", "32", "--cnn-epochs", "1", "--channels", "2", "3",
+            "--cnn-hidden", "8", "--methods", "cnn", "--data-dir", str(data), "--out", str(tmp_path / "out")]
+    assert perturbed_mnist.main(tiny) == 0
+    labels = bytearray(gzip.decompress((data / "t10k-labels-idx1-ubyte.gz").read_bytes()))
+    labels[8:] = bytes((b + 1) % 10 for b in labels[8:])
+    (data / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(labels)))
+    capsys.readouterr()
+    assert perturbed_mnist.main(tiny) == 0
+    assert "0 of 1 runs already done" in capsys.readouterr().out

@@ -1,5 +1,6 @@
 """ModelNet40 loaders on the real 156-shape subset and on fabricated broken files (txt and h5), the
 DeepSets preprocessing and augmentation, and the offline parametric-shape benchmark."""
+import pathlib
 import os
 import shutil
 
@@ -22,15 +23,15 @@ def test_real_subset_loads(modelnet_dir):
     assert np.array_equal(xtr[0], rows[modelnet.point_subset(100), :3].astype(np.float32))
 
 
-def _fake_root(tmp_path, modelnet_dir, shapes_listed=("airplane_0126",)):
-    """A small layout: the real shape names, one real shape per split, copied."""
+def _fake_root(tmp_path, modelnet_dir, shapes_listed=("airplane_0126", "airplane_0703")):
+    """A small layout: the real shape names, one real shape per split (train, test), copied."""
     root = tmp_path / "mn"
     (root / "airplane").mkdir(parents=True)
     shutil.copy(os.path.join(modelnet_dir, "modelnet40_shape_names.txt"), root)
     for name in shapes_listed:
         shutil.copy(os.path.join(modelnet_dir, "airplane", name + ".txt"), root / "airplane")
-    for split in ("train", "test"):
-        (root / f"modelnet40_{split}.txt").write_text("\n".join(shapes_listed) + "\n")
+    for split, shape in zip(("train", "test"), shapes_listed):
+        (root / f"modelnet40_{split}.txt").write_text(shape + "\n")
     return root
 
 
@@ -46,8 +47,8 @@ def test_txt_error_paths(tmp_path, modelnet_dir):
     (root / "modelnet40_test.txt").write_text("\n")
     with pytest.raises(modelnet.ModelNetError, match="modelnet40_test.txt lists no shapes"):
         modelnet.load_txt(str(root), 10)
-    (root / "modelnet40_test.txt").write_text("airplane_0126\n")
-    cloud = root / "airplane" / "airplane_0126.txt"
+    (root / "modelnet40_test.txt").write_text("airplane_0703\n")
+    cloud = root / "airplane" / "airplane_0703.txt"
     lines = cloud.read_text().splitlines()
     cloud.write_text("\n".join(lines[:-5]) + "\n")
     with pytest.raises(modelnet.ModelNetError, match=r"expected 10000 finite rows .* got shape \(9995, 6\)"):
@@ -142,3 +143,54 @@ def test_synthetic_shapes_are_seeded_balanced_and_on_their_surfaces():
     c = shapes.cylinder(rng, 4000)
     on_caps = (np.abs(np.abs(c[:, 2]) - 1.0) < 1e-12).mean()
     assert abs(on_caps - 2 * np.pi / (2 * np.pi + 4 * np.pi)) < 0.03     # caps: 2 pi r^2 of 6 pi total
+
+
+def _copy_subset(modelnet_dir, dest, n_train=6, n_test=3):
+    """A small copy of the real subset: the class list and the first shapes of each split."""
+    src = pathlib.Path(modelnet_dir)
+    dest.mkdir()
+    shutil.copy(src / "modelnet40_shape_names.txt", dest)
+    for split, n in (("train", n_train), ("test", n_test)):
+        ids = (src / f"modelnet40_{split}.txt").read_text().split()[:n]
+        (dest / f"modelnet40_{split}.txt").write_text("\n".join(ids) + "\n")
+        for i in ids:
+            cls = i.rsplit("_", 1)[0]
+            (dest / cls).mkdir(exist_ok=True)
+            shutil.copy(src / cls / f"{i}.txt", dest / cls)
+    return dest
+
+
+def test_a_shape_listed_twice_or_in_both_splits_is_refused(modelnet_dir, tmp_path):
+    root = _copy_subset(modelnet_dir, tmp_path / "m")
+    train = (root / "modelnet40_train.txt").read_text().split()
+    test = (root / "modelnet40_test.txt").read_text().split()
+    (root / "modelnet40_train.txt").write_text("\n".join(train + train[:1]) + "\n")
+    with pytest.raises(modelnet.ModelNetError, match=rf"shape '{train[0]}' is listed twice in it"):
+        modelnet.load_txt(str(root), 10)
+    (root / "modelnet40_train.txt").write_text("\n".join(train) + "\n")
+    (root / "modelnet40_test.txt").write_text("\n".join(test + train[:1]) + "\n")
+    with pytest.raises(modelnet.ModelNetError, match="is listed in modelnet40_train.txt too"):
+        modelnet.load_txt(str(root), 10)
+
+
+def test_a_run_made_from_other_split_lists_is_not_reused(modelnet_dir, tmp_path, capsys):
+    """Issue 28: only the split lists differ; the runs must train again, not report old results."""
+    from sire_ref.experiments import point_cloud
+    root = _copy_subset(modelnet_dir, tmp_path / "m")
+    tiny = ["--data", "modelnet-txt", str(root), "--points", "100", "--width", "4", "--epochs", "1", "--seeds", "1",
+            "--methods", "deepsets", "--n-val", "1", "--out", str(tmp_path / "out")]
+    assert point_cloud.main(tiny) == 0
+    assert point_cloud.main(tiny) == 0
+    assert "1 of 1 runs already done" in capsys.readouterr().out
+    train = (root / "modelnet40_train.txt").read_text().split()
+    (root / "modelnet40_train.txt").write_text("\n".join(train[:-1]) + "\n")     # one shape fewer
+    assert point_cloud.main(tiny) == 0
+    assert "0 of 1 runs already done" in capsys.readouterr().out
+
+
+def test_an_explicit_n_val_too_large_is_an_error(modelnet_dir, tmp_path, capsys):
+    from sire_ref.experiments import point_cloud
+    root = _copy_subset(modelnet_dir, tmp_path / "m")
+    assert point_cloud.main(["--data", "modelnet-txt", str(root), "--points", "100", "--n-val", "500",
+                             "--out", str(tmp_path / "out")]) == 2
+    assert "--n-val 500 is more than a fifth of the 6 training shapes" in capsys.readouterr().err

@@ -117,3 +117,65 @@ def test_bad_arguments_are_refused():
         crosscheck.check(3, "torch")
     with pytest.raises(ValueError, match="batch must be >= 4"):
         crosscheck.problem(np.random.default_rng(0), crosscheck.get_cell("gru"), batch=3)
+
+
+def _jax_wrapping(transform):
+    """A correct JAX SIRE whose result goes through transform (a planted fault)."""
+    user = _jax_user()
+    return lambda p, x, L, d: transform(user(p, x, L, d), p)
+
+
+@pytest.mark.parametrize("name, transform", [
+    ("NaN value", lambda v, p: v * float("nan")),
+    ("inf value", lambda v, p: v + float("inf")),
+    ("NaN-only gradient", lambda v, p: v + 0.0 * __import__("jax").numpy.sqrt(-1.0 - p["s0"] ** 2).sum()),
+])
+def test_non_finite_results_fail_never_pass(name, transform):
+    """Issue 28: NaN compared with `rel > tol` is False, so a NaN result passed; now it is a failure."""
+    result = crosscheck.check(_jax_wrapping(transform), "jax", kind="sire", cell="rnn", problems=1, log=None)
+    assert not result.ok, name
+    assert result.first_failure[2] == float("inf")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"problems": 0}, "problems must be an int >= 1"), ({"problems": -1}, "problems must be an int >= 1"),
+    ({"tol": float("nan")}, "tol must be a finite number > 0"), ({"tol": 0.0}, "tol must be a finite number > 0"),
+    ({"tol": float("inf")}, "tol must be a finite number > 0"), ({"n_samples": 0}, "n_samples must be an int >= 1"),
+])
+def test_empty_work_or_a_non_finite_tolerance_is_refused(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        crosscheck.check(_jax_user(), "jax", kind="sire", cell="rnn", log=None, **kwargs)
+
+
+@pytest.mark.parametrize("fn, message", [
+    (lambda p, x, L, d: np.float64(1.0), r"fn returned numpy.float64; expected a jax array, a scalar"),
+    (lambda p, x, L, d: 1.0, r"fn returned builtins.float; expected a jax array"),
+    (lambda p, x, L, d: p["s0"] * 2, r"fn returned an array of shape \(5,\); expected a scalar"),
+    (lambda p, x, L, d: np.asarray(p["s0"]).sum(), r"fn raised TracerArrayConversionError: .* with jax float64 arrays"),
+    (lambda p, x, L, d: x.chunk(3, dim=-1), r"fn raised AttributeError.*framework='jax': is fn written for jax\?"),
+])
+def test_a_broken_contract_is_named_with_what_fn_returned(fn, message):
+    with pytest.raises(crosscheck.ContractError, match=message):
+        crosscheck.check(fn, "jax", kind="sire", cell="rnn", problems=1, log=None)
+
+
+def test_states_of_the_wrong_shape_are_named():
+    require_framework("jax")
+    import jax.numpy as jnp
+    with pytest.raises(crosscheck.ContractError, match=r"shape \(6, 6\); expected states of shape \(6, 6, 5\)"):
+        crosscheck.check(lambda p, x, L: jnp.zeros(x.shape[:2]) + p["s0"].sum(), "jax", kind="states",
+                         cell="rnn", problems=1, log=None)
+
+
+def test_a_detached_torch_result_is_named():
+    torch = require_framework("torch").require()
+    user = _torch_user()
+    with pytest.raises(crosscheck.ContractError, match="does not depend on params or x"):
+        crosscheck.check(lambda p, x, L, d: user(p, x, L, d).detach(), "torch", kind="sire",
+                         estimator="prefix", problems=1, log=None)
+    with pytest.raises(crosscheck.ContractError, match="fn returned numpy.ndarray; expected a torch array"):
+        crosscheck.check(lambda p, x, L, d: user(p, x, L, d).detach().numpy(), "torch", kind="sire",
+                         estimator="prefix", problems=1, log=None)
+    nan = crosscheck.check(lambda p, x, L, d: user(p, x, L, d) * torch.tensor(float("nan")), "torch",
+                           kind="sire", estimator="prefix", problems=1, log=None)
+    assert not nan.ok

@@ -14,6 +14,8 @@ from sire_ref.tools.testing import relative_error, require_framework
 def test_relative_error_definition():
     assert relative_error(np.zeros(3), np.zeros(3)) == 0.0
     assert relative_error([1.0, 2.0], [1.0, 2.2]) == pytest.approx(0.2 / 2.2)
+    for bad in ([0.0, np.nan], [np.inf, 1.0]):            # non-finite never compares small
+        assert relative_error(np.zeros(2), bad) == np.inf and relative_error(bad, bad) == np.inf
     with pytest.raises(ValueError, match="cannot compare shapes"):
         relative_error(np.zeros(2), np.zeros(3))
 
@@ -23,6 +25,26 @@ def test_fd_oracle_passes(cell_name, capsys):
     assert gradcheck.main(["--cell", cell_name, "--oracle", "fd", "--batch", "3", "--seq-len", "4"]) == 0
     out = capsys.readouterr().out
     assert "PASS" in out and "weight_hh" in out and "s0" in out
+
+
+def test_a_check_that_compares_nothing_fails(capsys):
+    """Issue 28: --seq-len 1 with a regularizer printed PASS over all-zero arrays."""
+    for kind in ("sire", "sub"):
+        with pytest.raises(SystemExit) as stop:
+            gradcheck.main(["--regularizer", kind, "--oracle", "fd", "--seq-len", "1"])
+        assert stop.value.code == 2
+        assert "needs --seq-len >= 2, got 1" in capsys.readouterr().err
+    for tol in ("nan", "0", "-1", "inf"):
+        with pytest.raises(SystemExit):
+            gradcheck.main(["--oracle", "fd", "--tol", tol])
+        assert "--tol: must be a finite number > 0" in capsys.readouterr().err
+
+
+def test_all_zero_arrays_fail(monkeypatch, capsys):
+    monkeypatch.setattr(gradcheck, "compare", lambda a, b: {k: {"value": 0.0, "max_abs": 0.0, "rel": 0.0}
+                                                            for k in a})
+    assert gradcheck.main(["--cell", "rnn", "--oracle", "fd", "--batch", "2", "--seq-len", "3"]) == 1
+    assert "every array is exactly zero" in capsys.readouterr().out
 
 
 def test_broken_backward_makes_the_command_fail(monkeypatch, capsys):
