@@ -1,11 +1,13 @@
 """`python -m proofs`: run every numerical check of Theorems 4 and 5, print a report, exit 1 on failure."""
+import argparse
 import sys
 import time
 
 from . import ProofFailure, theorem4, theorem5
 
 
-def main():
+def main(argv=None):
+    argparse.ArgumentParser(prog="python -m proofs", description=__doc__.split(":", 1)[1].strip()).parse_args(argv)
     failed = 0
     for name, module in (("Theorem 4", theorem4), ("Theorem 5 / Lemma 6 / Corollary 7", theorem5)):
         print(f"== {name}")

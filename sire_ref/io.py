@@ -59,7 +59,7 @@ class CorruptFileError(ValueError):
         remedy = remedy or (f"move it aside (mv '{path}' '{path}.bad') and run the same command "
                             f"again: that run is redone")
         super().__init__(f"{path}: {problem}; {remedy}")
-        self.path = path
+        self.path, self.problem = path, problem
 
 
 def read_json(path):

@@ -286,6 +286,8 @@ class DeepSets(_Encoded):
         return params
 
     def forward(self, params, x, lengths=None, train=False, rng=None):
+        if not np.issubdtype(getattr(x, "dtype", np.float64), np.integer):
+            check_array(x, "x", ndim=3)          # dense inputs: finite floats (B, T, I); tokens: the encoder's
         lengths = check_lengths(lengths, x.shape[0], x.shape[1])
         phi_params, e, c_enc = self._first_layer(params, "phi", x)
         h, c_phi = mlp.forward(phi_params, e, self.activation, final_activation=True)

@@ -15,7 +15,7 @@ import numpy as np
 from .backend import array_module
 from .nn import activations, dropout, equivariant, linear, setpool
 from .nn.params import add_into, prefixed, take
-from .validate import check_lengths, check_made_from, remember
+from .validate import check_array, check_lengths, check_made_from, remember
 
 
 class PointCache(NamedTuple):
@@ -48,6 +48,7 @@ class EquivariantDeepSets:
         """logits (B, out) of clouds x (B, N, input_size); lengths must be all N (whole clouds)."""
         if x.ndim != 3 or x.shape[2] != self.input_size:
             raise ValueError(f"x must be (B, N, {self.input_size}) point clouds, got shape {x.shape}")
+        check_array(x, "x")                        # finite floats
         lengths = check_lengths(lengths, x.shape[0], x.shape[1])
         if (lengths != x.shape[1]).any():
             raise ValueError("EquivariantDeepSets reads whole clouds: every length must be N")

@@ -25,7 +25,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from .backend import array_module, scatter_add
+from .backend import array_module, resolve, scatter_add
 from .cells import check_cell
 from .samples import check_samples
 from .nn.inputs import is_tokens
@@ -48,10 +48,11 @@ class StatesRegularizerResult(NamedTuple):
     dstates: object
 
 
-def _setup(cell, params, x, samples, lengths, kind, with_dx):
+def _setup(cell, params, x, samples, lengths, kind, with_dx, backend):
     cell = check_cell(cell)
     I, H, dtype = cell.check_params(params)
     check_inputs(x, "x", ("B", "T"), I, dtype)
+    resolve(backend, x)                # a bad backend is refused even when the draw is empty
     if with_dx and is_tokens(x):
         raise TypeError("with_dx=True needs dense x (B, T, I): integer tokens have no gradient")
     samples = check_samples(samples, kind, x.shape[0], x.shape[1], lengths)
@@ -109,7 +110,7 @@ def sire(cell, params, x, samples, lengths=None, through_state=True, with_dx=Fal
     with_dx=True else None. backend: the fold's compute backend (None = the reference;
     "numba" for the kernels).
     """
-    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, lengths, "sire", with_dx)
+    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, lengths, "sire", with_dx, backend)
     N = smp["seq"].shape[0]
     if N == 0:
         return RegularizerResult(xp.zeros((), dtype=params["s0"].dtype), grads, dx)
@@ -138,7 +139,7 @@ def sire_from_states(cell, params, x, states, samples, lengths=None, with_dx=Fal
     once dstates (B, T, H), the gradient on `states`, is backpropagated through that
     forward pass (the caller adds it to its own dstates before its backward).
     """
-    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, lengths, "sire", with_dx)
+    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, lengths, "sire", with_dx, backend)
     prefix_rows = np.arange(smp["subset"].shape[1])[None, :] < smp["size"][:, None]
     if not np.array_equal(np.where(prefix_rows, smp["subset"], -1),
                           np.where(prefix_rows, np.arange(smp["subset"].shape[1])[None, :], -1)) or \
@@ -166,7 +167,7 @@ def sub(cell, params, x, samples, lengths=None, with_dx=False, backend=None):
     Both orders x_S[p] and x_S[q] of every row run as one batch of 2N sequences.
     Returns RegularizerResult(value, grads, dx) like `sire`.
     """
-    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, lengths, "sub", with_dx)
+    cell, smp, xp, grads, dx = _setup(cell, params, x, samples, lengths, "sub", with_dx, backend)
     N = smp["seq"].shape[0]
     if N == 0:
         return RegularizerResult(xp.zeros((), dtype=params["s0"].dtype), grads, dx)

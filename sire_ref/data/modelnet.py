@@ -114,7 +114,13 @@ def load_h5(path, points, seed=0):
                 if cloud.ndim != 3 or cloud.shape[1:] != (RAW_POINTS, 3) or len(labels) != cloud.shape[0]:
                     raise ModelNetError(f"{path}: {prefix}_cloud has shape {cloud.shape} and {prefix}_labels "
                                         f"{len(labels)} entries; expected (N, {RAW_POINTS}, 3) and N")
-                out[split] = (np.asarray(cloud[:, keep, :], dtype=np.float32), labels.astype(np.int64))
+                points_kept = np.asarray(cloud[:, keep, :], dtype=np.float32)
+                if not np.isfinite(points_kept).all():
+                    raise ModelNetError(f"{path}: {prefix}_cloud holds NaN or inf coordinates")
+                if not np.issubdtype(labels.dtype, np.number) or not np.all(labels == np.round(labels)):
+                    raise ModelNetError(f"{path}: {prefix}_labels must be whole numbers (class indices 0..39), "
+                                        f"got e.g. {labels[labels != np.round(labels)][:3].tolist()}")
+                out[split] = (points_kept, labels.astype(np.int64))
     except OSError as err:
         raise ModelNetError(f"{path}: not a readable HDF5 file ({err})") from err
     n_classes = int(max(out["train"][1].max(), out["test"][1].max())) + 1
@@ -125,10 +131,19 @@ def load_h5(path, points, seed=0):
 
 
 def standardize(clouds):
-    """Per cloud (N, P, 3): clip to 100 x mean |x|, then subtract the scalar mean, divide by the std."""
+    """Per cloud (N, P, 3): clip to 100 x mean |x|, then subtract the scalar mean, divide by the std.
+    A cloud whose clipped coordinates all equal one value (std 0) has no scale: an error naming it."""
+    if not np.isfinite(clouds).all():
+        raise ModelNetError(f"clouds {sorted(set(np.argwhere(~np.isfinite(clouds))[:, 0].tolist()))[:5]} hold "
+                            f"NaN or inf coordinates")
     clip = 100 * np.abs(clouds).mean(axis=(1, 2), keepdims=True)
     z = np.clip(clouds, -clip, clip)
-    return ((z - z.mean(axis=(1, 2), keepdims=True)) / z.std(axis=(1, 2), keepdims=True)).astype(clouds.dtype)
+    std = z.std(axis=(1, 2), keepdims=True)
+    flat = np.flatnonzero(std.reshape(-1) == 0)
+    if flat.size:
+        raise ModelNetError(f"clouds {flat[:5].tolist()} (of {len(clouds)}) have every coordinate equal (std 0), "
+                            f"so they cannot be standardized: remove or repair those shapes")
+    return ((z - z.mean(axis=(1, 2), keepdims=True)) / std).astype(clouds.dtype)
 
 
 def augment(rng, clouds):

@@ -10,7 +10,9 @@ bad value stops the parser with a message naming the option, before anything run
 """
 import argparse
 import math
+import os
 import sys
+import tempfile
 from collections import Counter
 
 from ..train import epoch_seconds
@@ -37,6 +39,8 @@ positive_int = _checked(int, lambda v: v >= 1, "an integer >= 1")
 nonnegative_int = _checked(int, lambda v: v >= 0, "an integer >= 0")
 positive_float = _checked(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
 nonnegative_float = _checked(float, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
+MAX_WIDTH = 1 << 16      # far above the paper's widths (512), far below what would exhaust memory at init
+width = _checked(int, lambda v: 1 <= v <= MAX_WIDTH, f"a layer width in 1..{MAX_WIDTH}")
 
 
 def _folder(text):
@@ -80,7 +84,32 @@ def parse_args(module, doc, presets, argv, add_arguments=None):
     for key, value in presets[args.preset].items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
+    cores = os.cpu_count() or 1
+    if args.jobs > cores and args.scheduler is None:
+        parser.error(f"argument --jobs: {args.jobs} worker processes on this machine's {cores} cores would only "
+                     f"slow every run down; give --jobs {cores} or less (or --scheduler for a cluster)")
+    if not args.dry_run:
+        for option in ("out", "checkpoint_dir"):
+            problem = unwritable(getattr(args, option))
+            if problem:
+                parser.error(f"argument --{option.replace('_', '-')}: {problem}")
     return args
+
+
+def unwritable(folder):
+    """None if `folder` is (or can be made) a folder this process can write files into, else why not."""
+    if folder is None:
+        return None
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        return f"{folder!r} is a file, not a folder: give a folder for the results"
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        return (f"cannot write into {folder!r} ({err.strerror or err}): give a folder you can write to "
+                f"(results and figures are written there)")
+    return None
 
 
 def sweep(args, runner, specs, out_dir, estimate):
@@ -93,6 +122,8 @@ def sweep(args, runner, specs, out_dir, estimate):
         return None
     try:
         return run_sweep(runner, specs, out_dir, args.jobs, args.scheduler, args.checkpoint_dir)
+    except KeyboardInterrupt:         # run_sweep has said what is kept and how to resume
+        raise SystemExit(130) from None
     except SweepFailed as err:
         print(f"\n{err}", file=sys.stderr)
         raise SystemExit(1) from None

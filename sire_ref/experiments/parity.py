@@ -38,7 +38,7 @@ OPTIONS = RunOptions(checkpoint_every=50)
 
 def _own_arguments(p, shown):
     p.add_argument("--cell", choices=("rnn", "gru"), default="rnn", help="recurrent cell (default rnn)")
-    p.add_argument("--hidden", type=cli.positive_int, default=20, help="recurrent hidden units (default 20)")
+    p.add_argument("--hidden", type=cli.width, default=20, help="recurrent hidden units (default 20)")
     p.add_argument("--rnn-epochs", type=cli.positive_int, default=None, help=f"recurrent model epochs ({shown('rnn_epochs')})")
     p.add_argument("--deepsets-epochs", type=cli.positive_int, default=None,
                    help=f"DeepSets epochs ({shown('deepsets_epochs')})")

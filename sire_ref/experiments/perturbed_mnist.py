@@ -234,10 +234,10 @@ def _own_arguments(p, shown):
     p.add_argument("--n-train", type=cli.positive_int, default=None, help=f"training digits ({shown('n_train')})")
     p.add_argument("--n-val", type=cli.positive_int, default=None, help=f"validation digits ({shown('n_val')})")
     p.add_argument("--n-test", type=cli.positive_int, default=None, help=f"test digits ({shown('n_test')})")
-    p.add_argument("--hidden", type=cli.positive_int, default=None, help=f"GRU units ({shown('hidden')})")
-    p.add_argument("--channels", type=cli.positive_int, nargs=2, default=None,
+    p.add_argument("--hidden", type=cli.width, default=None, help=f"GRU units ({shown('hidden')})")
+    p.add_argument("--channels", type=cli.width, nargs=2, default=None,
                    help=f"CNN conv widths ({shown('channels')})")
-    p.add_argument("--cnn-hidden", type=cli.positive_int, default=None,
+    p.add_argument("--cnn-hidden", type=cli.width, default=None,
                    help=f"CNN fully connected width ({shown('cnn_hidden')})")
 
 

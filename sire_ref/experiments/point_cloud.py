@@ -211,7 +211,7 @@ def _own_arguments(p, shown):
                    help="synthetic (default) | modelnet-h5 PATH | modelnet-txt DIR")
     p.add_argument("--points", nargs="+", type=int, choices=(100, 1000, 5000), default=None,
                    help=f"points per cloud ({shown('points')})")
-    p.add_argument("--width", type=cli.positive_int, default=None,
+    p.add_argument("--width", type=cli.width, default=None,
                    help=f"phi / GRU / rho width, doubled at 5000 points ({shown('width')})")
     p.add_argument("--lambdas", type=cli.nonnegative_float, nargs="+", default=None,
                    help=f"R_SIRE lambdas of the sire runs, one run each; 0 = the same GRU without R_SIRE "

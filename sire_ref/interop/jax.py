@@ -98,6 +98,11 @@ def _from_flax_tree(tree, folded_share):
     two of ours (the SimpleCell's, the GRU's r and z), give ours the same value (a gradient map)
     instead of putting all of it in bias_ih and 0 in bias_hh (a parameter map)."""
     api, t = _api_of(tree)
+    known = ({"i", "h"}, {"ir", "iz", "in", "hr", "hz", "hn"}) if api == "linen" else ({"dense_i", "dense_h"},)
+    if set(t) not in known:
+        raise ValueError(f"these Flax {api} parameters have the submodules {sorted(t)}; sire_ref maps a "
+                         f"SimpleCell or a GRUCell only ({' or '.join(str(sorted(k)) for k in known)}): an LSTM "
+                         f"or another cell has no counterpart here")
     t = {name: {k: np.asarray(v) for k, v in leaf.items()} for name, leaf in t.items()}
     share = (lambda b: b.copy()) if folded_share else np.zeros_like
     if api == "linen" and "i" in t or api == "nnx" and t["dense_h"]["kernel"].shape[0] == t["dense_h"]["kernel"].shape[1]:

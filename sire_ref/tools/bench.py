@@ -159,6 +159,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.threads < 1:
         p.error(f"--threads must be >= 1, got {args.threads}")
+    if args.only is not None and not args.experiments:
+        p.error("--only picks rows of --experiments; add --experiments (the kernel table has no named rows: "
+                "use --configs)")
     try:
         configs = ([tuple(int(v) for v in c.split(",")) for c in args.configs] if args.configs
                    else QUICK if args.quick else CONFIGS)
@@ -175,7 +178,10 @@ def main(argv=None):
             print(f"error: --experiments compares against PyTorch, which is not installed: {INSTALL}",
                   file=sys.stderr)
             return 2
-        from .bench_experiments import run as run_experiments
+        from .bench_experiments import experiment_configs, run as run_experiments
+        names = [c[0] for c in experiment_configs(args.quick)]
+        if args.only is not None and not any(w in n for n in names for w in args.only):
+            p.error(f"--only {' '.join(args.only)} matches no row; the rows are: {'; '.join(names)}")
         result = {"experiments": [run_experiments(args.threads, args.quick, d, only=args.only)
                                   for d in (args.dtypes or ["float32"])]}
     else:

@@ -27,6 +27,7 @@ from .. import checkpoint
 from ..diagnostics import diagnose, model_subject
 from ..experiments import integer_tasks, parity, point_cloud
 from ..io import CorruptFileError, read_record, save_figure, write_json
+from ..threads import blas_threads
 from ..train import cast_data, run_identity
 
 COLUMNS = ("n", "order_mean", "order_p95", "order_max", "changed", "sire", "gap_mean", "bound_mean")
@@ -93,8 +94,18 @@ def best_params(ckpt_dir, name, model, data, config):
     return state["best_params"]
 
 
+NOT_A_RECORD = ("diagnose reads the run records a sweep writes: give <out>/runs/<experiment>, its results/ "
+                "folder, or one results/<name>.json")
+
+
 def diagnose_run(record_path, ckpt_dir, rng, args):
-    record = read_record(record_path)
+    try:
+        record = read_record(record_path)
+    except CorruptFileError as err:          # not ours to move aside: it may be any file the user named
+        raise ValueError(f"{record_path}: not a sire_ref run record ({err.problem}); {NOT_A_RECORD}") from None
+    if "spec" not in record or "name" not in record:
+        raise ValueError(f"{record_path}: a record without a run spec (a training result, as a sweep's "
+                         f"checkpoints/ folder holds, not a sweep's run record); {NOT_A_RECORD}")
     label, data, model, config = rebuild(record["spec"])
     params = best_params(ckpt_dir, record["name"], model, data, config)
     report = diagnose(model_subject(model, params, config), data["test"], rng, args.orders,
@@ -152,10 +163,11 @@ def main(argv=None):
     try:
         found = records(args.path)
         runs = []
-        for record_path, ckpt_dir in found:
-            runs.append(diagnose_run(record_path, args.checkpoint_dir or ckpt_dir,
-                                     np.random.default_rng(args.seed), args))
-            print(table(runs[-1]) + "\n", flush=True)
+        with blas_threads(1):          # small products: spinning BLAS threads only slow them (train.py)
+            for record_path, ckpt_dir in found:
+                runs.append(diagnose_run(record_path, args.checkpoint_dir or ckpt_dir,
+                                         np.random.default_rng(args.seed), args))
+                print(table(runs[-1]) + "\n", flush=True)
     except (FileNotFoundError, ValueError) as err:        # CorruptFileError is a ValueError
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -68,11 +68,13 @@ def test_txt_error_paths(tmp_path, modelnet_dir):
         modelnet.point_subset(300)
 
 
-def _write_h5(path, n_train=4, n_test=3, labels=None, drop=None, points=10000):
+def _write_h5(path, n_train=4, n_test=3, labels=None, drop=None, points=10000, nan=False):
     h5py = pytest.importorskip("h5py", reason='the h5 path needs h5py (pip install -e ".[h5]")')
     rng = np.random.default_rng(0)
     with h5py.File(path, "w") as f:
-        data = {"tr_cloud": rng.normal(size=(n_train, points, 3)), "tr_labels": np.arange(n_train) % 40,
+        train = rng.normal(size=(n_train, points, 3))
+        train[1] = np.nan if nan else train[1]
+        data = {"tr_cloud": train, "tr_labels": np.arange(n_train) % 40,
                 "test_cloud": rng.normal(size=(n_test, points, 3)),
                 "test_labels": np.arange(n_test) % 40 if labels is None else labels}
         for key, value in data.items():
@@ -97,9 +99,22 @@ def test_h5_loads_and_refuses_bad_files(tmp_path):
     _write_h5(path, labels=np.array([0, 41, 2]))
     with pytest.raises(modelnet.ModelNetError, match="labels must be in 0..39"):
         modelnet.load_h5(path, 100)
+    _write_h5(path, labels=np.array([0.0, 2.7, 1.0]))                     # issue 28: 2.7 was read as 2
+    with pytest.raises(modelnet.ModelNetError, match=r"test_labels must be whole numbers .* \[2.7\]"):
+        modelnet.load_h5(path, 100)
+    _write_h5(path, nan=True)
+    with pytest.raises(modelnet.ModelNetError, match="tr_cloud holds NaN or inf"):
+        modelnet.load_h5(path, 100)
     (tmp_path / "junk.h5").write_bytes(b"not hdf5")
     with pytest.raises(modelnet.ModelNetError, match="not a readable HDF5 file"):
         modelnet.load_h5(str(tmp_path / "junk.h5"), 100)
+
+
+def test_a_degenerate_cloud_is_named_not_turned_into_nan():
+    clouds = np.random.default_rng(2).normal(size=(3, 20, 3)).astype(np.float32)
+    clouds[1] = 0.5                                              # every point at one place: std 0
+    with pytest.raises(modelnet.ModelNetError, match=r"clouds \[1\] \(of 3\) have every coordinate equal"):
+        modelnet.standardize(clouds)
 
 
 def test_standardize_and_augment():

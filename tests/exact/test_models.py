@@ -142,3 +142,14 @@ def test_model_regularizer_gradient_reaches_the_encoder(kind):
     assert value > 0 and np.abs(grads["encoder.0.weight"]).max() > 0
     for k in params:
         assert relative_error(grads[k], numeric[k]) < TOL, k
+
+
+def test_set_models_refuse_nan_inputs():
+    """Issue 28: DeepSets and the point-cloud DeepSets accepted NaN x (the cells refuse it)."""
+    from sire_ref.pointsets import EquivariantDeepSets
+    x = np.random.default_rng(8).normal(size=(2, 4, 3))
+    x[1, 2, 0] = np.nan
+    for model in (DeepSets(3, [3, 4], (5,), 1), EquivariantDeepSets(3, 4, 2, 5)):
+        params = model.init(np.random.default_rng(0))
+        with pytest.raises(ValueError, match="x contains NaN or inf"):
+            model.forward(params, x, np.array([4, 4]))
