@@ -15,7 +15,7 @@ import numpy as np
 from ..io import write_json
 from . import cli, integer_tasks
 from .integer_tasks import CONVERGED, run_one, specs_for
-from .report import order_sensitivity, training_summary
+from .report import order_sensitivity, provenance, run_records, training_summary
 
 PAPER = {0.0: {10: "0.9346 (0.006)", 15: "0.9461 (0.001)", 20: "0.9678 (0.005)"},
          0.01: {10: "0.9584 (0.008)", 15: "0.9658 (0.008)", 20: "0.9780 (0.004)"}}
@@ -52,7 +52,8 @@ def main(argv=None):
         lines.append(f"  lambda = {lam:g}: " + (f"{np.mean(order):.3f} ({np.std(order):.3f})" if order else "-"))
     text = "\n".join(lines) + "\n" + training_summary(results)
     print("\n" + text)
-    write_json(f"{args.out}/half_range.json", {"args": vars(args), "table": text,
+    write_json(f"{args.out}/half_range.json", {"args": vars(args), "table": text, "provenance": provenance(),
+                                               "runs": run_records(results),
                                                "ours": {str(k): v for k, v in rows.items()},
                                                "paper": {str(k): v for k, v in PAPER.items()}})
     print(f"wrote {args.out}/half_range.json")

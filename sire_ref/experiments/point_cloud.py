@@ -37,7 +37,7 @@ from ..nn.encoders import Equivariant
 from ..pointsets import EquivariantDeepSets
 from ..train import RunOptions, TrainConfig, train
 from . import cli
-from .report import training_summary
+from .report import provenance, run_records, training_summary
 
 DATA_ENV = "SIRE_REF_MODELNET"       # the runs (in this process or on Dask workers) read the path here
 PAPER = {"deepsets": {100: 0.825, 1000: 0.872, 5000: 0.90}, "sire": {100: 0.835, 1000: 0.878, 5000: 0.899}}
@@ -284,8 +284,9 @@ def main(argv=None):
     figure = plot(results, args.points, f"{args.out}/point_cloud_{kind}.png", kind)
     write_json(f"{args.out}/point_cloud_{kind}.json",
                {"args": {k: v for k, v in vars(args).items()}, "table": text, "paper": PAPER,
-                "runs": {n: {k: r[k] for k in ("spec", "val", "test", "train", "epochs_run", "stopped", "seconds")}
-                         for n, r in results.items()}})
+                "provenance": provenance(),
+                "runs": run_records(results, ("spec", "val", "test", "train", "epochs_run", "stopped", "seconds",
+                                              "val_curve"))})
     print(f"wrote {args.out}/point_cloud_{kind}.json and {figure}")
     return 0
 

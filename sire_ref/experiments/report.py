@@ -1,4 +1,8 @@
 """Result tables, figures and validation-based selection shared by the experiments."""
+import os
+import platform
+import subprocess
+
 import numpy as np
 
 from ..io import save_figure
@@ -18,6 +22,33 @@ def select(results, key=("method", "length", "seed")):
         if k not in best or better(r["val"], best[k]["val"]):
             best[k] = r
     return best
+
+
+RUN_FIELDS = ("spec", "val", "test", "train", "val_mse", "test_mse", "test_single_order", "best_epoch",
+              "epochs_run", "stopped", "seconds")
+
+
+def run_records(results, fields=RUN_FIELDS):
+    """{name: {field: value}} of every run, for the experiment's committed JSON: each number a page
+    or the ledger publishes can be traced to its run (absent fields are left out)."""
+    return {name: {k: r[k] for k in fields if k in r} for name, r in results.items()}
+
+
+def provenance():
+    """Where a record was made: the git commit of this package (None outside a checkout), whether
+    the working tree had uncommitted changes, the machine and its cores."""
+    here = os.path.dirname(os.path.abspath(__file__))
+
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=here, capture_output=True, text=True, timeout=10,
+                                  check=True).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+    commit = git("rev-parse", "HEAD")
+    return {"commit": commit, "uncommitted_changes": bool(git("status", "--porcelain", "--", "..")) if commit else None,
+            "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores",
+            "python": platform.python_version()}
 
 
 def paired_difference(a, b, n_boot=10_000, seed=0):

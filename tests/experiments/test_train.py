@@ -2,6 +2,7 @@
 refuses a mismatched checkpoint, writes results atomically, and validates its config."""
 import json
 import os
+import zipfile
 
 import numpy as np
 import pytest
@@ -128,8 +129,15 @@ def _damage(path, how):
         path.write_bytes(data[:len(data) // 2])
     elif how == "garbage":
         path.write_bytes(np.random.default_rng(0).bytes(len(data)))
-    else:                                   # one flipped bit in the middle of the file
+    else:      # one flipped bit in the middle of the file's largest stored content (an .npz member's
+        # bytes, or the record's text); a flip in a zip header field nobody reads changes nothing
         middle = len(data) // 2
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as z:
+                info = max(z.infolist(), key=lambda i: i.compress_size)
+            head = info.header_offset            # local header: 30 bytes, then its name and extra field
+            name_len, extra_len = (int.from_bytes(data[head + k:head + k + 2], "little") for k in (26, 28))
+            middle = head + 30 + name_len + extra_len + info.compress_size // 2
         path.write_bytes(data[:middle] + bytes([data[middle] ^ 0x10]) + data[middle + 1:])
 
 
