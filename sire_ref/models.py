@@ -6,7 +6,7 @@ DeepSets (Eq. 1.1): e_t = enc(x_t);  y = offset + scale * rho( sum_{t < length} 
 
 enc is the identity or an encoder of `sire_ref.nn.encoders` (Embedding of integer tokens,
 MLP); head, phi and rho are MLPs. offset and scale are fixed constants (not learned): the
-affine target rescaling of EXPERIMENT-NOTES.md for regression targets in the hundreds.
+affine target rescaling of experiments.integer_tasks for regression targets in the hundreds.
 A model object holds only its configuration; params are a flat dict with names
 "encoder.*", "cell.*", "head.*" / "phi.*", "rho.*". Names in `model.frozen` are not
 trained (a frozen embedding).

@@ -19,7 +19,7 @@ SUB draw (`sample_sub`), one term || f(s_0, x_S[p]) - f(s_0, x_S[q]) ||^2 per ro
 
 The distributions (rows independent; tests/properties/test_samplers.py checks each exactly
 by a chi-square test on small L). A row's sequence b is uniform among the E sequences with
-L = lengths[b] >= 2 (with replacement); then, for the SIRE estimators of s (ARCHITECTURE.md):
+L = lengths[b] >= 2 (with replacement); then, for the SIRE estimators of s (the README, "The regularizers"):
     "subset" (the paper's text): m = |S| uniform in 0..L-2, and (S, a, c) the first m + 2
              entries of a uniformly random permutation of 0..L-1: every ordered subset S of
              size m and ordered pair (a, c) outside it has probability

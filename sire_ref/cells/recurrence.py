@@ -6,7 +6,7 @@ A cell is a `Cell`: its name, its number of gate blocks G (1 for the tanh RNN,
     step(params, s, x_t)                  -> (s_next, cache)     s (B, H), x_t (B, I)
     step_backward(params, cache, ds_next) -> (grads, ds, dx_t)
 
-`Cell` adds the public contract of ARCHITECTURE.md on top of them (init_params,
+`Cell` adds the public cell contract (README, "The cells") on top of them (init_params,
 check_params, step, step_backward, forward, backward): inputs are checked once per
 call, then the time loop runs the unchecked functions. Code that has already checked
 its inputs once (the regularizers) calls the `unchecked_*` twins, so a regularizer

@@ -15,7 +15,9 @@ import sys
 import tempfile
 from collections import Counter
 
+from ..io import write_json
 from ..train import epoch_seconds
+from .report import provenance
 from .sweep import SCHEDULER_ENV, SweepFailed, run_sweep
 
 BACKENDS = ("numpy", "numba", "auto")
@@ -118,7 +120,14 @@ def sweep(args, runner, specs, out_dir, estimate):
     estimate(specs) -> [(label, seconds per run, count)] prices the runs (--dry-run). A failed
     run exits with status 1 (after the others finished), an unreachable scheduler with 2."""
     if args.dry_run:
-        print_plan(specs, estimate(specs))
+        priced = estimate(specs)
+        print_plan(specs, priced)
+        path = os.path.join(args.out, f"dry_run_{os.path.basename(os.path.normpath(out_dir))}.json")
+        write_json(path, {"args": vars(args), "runs": len(specs), "provenance": provenance(),
+                          "kinds": [{"label": label, "seconds_per_run": seconds, "count": count}
+                                    for label, seconds, count in priced],
+                          "cpu_hours": sum(seconds * count for _, seconds, count in priced) / 3600})
+        print(f"wrote {path}")
         return None
     try:
         return run_sweep(runner, specs, out_dir, args.jobs, args.scheduler, args.checkpoint_dir)

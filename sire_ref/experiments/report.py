@@ -66,11 +66,13 @@ def paired_difference(a, b, n_boot=10_000, seed=0):
 
 
 def verdict(diff, paper_sign):
-    """"reproduced" when the interval excludes 0 on the paper's side, "reversed" on the other side,
-    else "not resolved" (the interval holds 0); paper_sign = +1 or -1."""
-    if diff["lo"] > 0 or diff["hi"] < 0:
-        return "reproduced" if (diff["lo"] > 0) == (paper_sign > 0) else "reversed"
-    return "not resolved"
+    """The verdict of a paired difference against the sign the paper reports (+1 or -1):
+    "reproduced" when the 95% interval lies on the paper's side of 0, "direction only" when the
+    mean does but the interval holds 0, "not reproduced" when the mean is on the other side."""
+    lo, hi, mean = (paper_sign * diff[k] for k in ("lo", "hi", "mean"))
+    if min(lo, hi) > 0:
+        return "reproduced"
+    return "direction only" if mean > 0 else "not reproduced"
 
 
 def order_sensitivity(r):

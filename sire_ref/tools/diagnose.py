@@ -129,19 +129,24 @@ def plot(runs, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for run in runs:
+    for i, run in enumerate(runs):
+        color = f"C{i % 10}"                        # one colour per run, the same in both panels
         groups = list(run["groups"])
-        a.plot(groups, [run["groups"][g]["order_mean"] for g in groups], "-o", ms=3, label=run["label"])
-        pairs = [(r["gap_mean"], r["bound_mean"]) for r in run["groups"].values() if r["gap_mean"] is not None]
+        a.plot(groups, [run["groups"][g]["order_mean"] for g in groups], "-o", ms=3, color=color, label=run["label"])
+        pairs = [(r["gap_mean"], r["bound_mean"]) for r in run["groups"].values()
+                 if r["gap_mean"] and r["bound_mean"]]
         if pairs:
-            b.plot(*zip(*pairs), "o", ms=4)
+            b.plot(*zip(*pairs), "o", ms=4, color=color, label=run["label"])
     a.set(xlabel="test group (length or length bucket)", ylabel="mean |y(x) - y(pi x)|",
           title="order sensitivity on test")
     a.legend(fontsize=6)
-    top = max([r["bound_mean"] for run in runs for r in run["groups"].values() if r["bound_mean"]] + [1e-12])
-    b.plot([0, top], [0, top], "k--", lw=1, label="bound = gap")
+    values = [v for run in runs for r in run["groups"].values() for v in (r["gap_mean"], r["bound_mean"]) if v]
+    if values:                                    # gaps and bounds span decades: log axes, the diagonal bound = gap
+        lo, hi = min(values), max(values)
+        b.plot([lo, hi], [lo, hi], "k--", lw=1, label="bound = gap")
+        b.set(xscale="log", yscale="log")
     b.set(xlabel="measured state gap (mean)", ylabel="bound (mean)", title="gap vs bound (Lemma 6, quantitative)")
-    b.legend(fontsize=8)
+    b.legend(fontsize=6)
     fig.tight_layout()
     save_figure(fig, path)
     plt.close(fig)

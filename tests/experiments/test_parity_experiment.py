@@ -73,7 +73,7 @@ def test_other_model_settings_never_reuse_a_checkpoint(tmp_path):
     (["--lr", "0"], "argument --lr: must be a finite number > 0"),
     (["--lr", "fast"], "argument --lr: must be a finite number > 0, got 'fast'"),
     (["--data-seed", "-1"], "argument --data-seed: must be an integer >= 0, got '-1'"),
-    (["--hidden", "0"], "argument --hidden: must be an integer >= 1"),
+    (["--hidden", "0"], "argument --hidden: must be a layer width in 1..65536"),
     (["--batch-size", "2.5"], "argument --batch-size: must be an integer >= 1, got '2.5'"),
     (["--rnn-epochs", "-3"], "argument --rnn-epochs: must be an integer >= 1")])
 def test_every_bad_value_is_refused_by_the_parser_naming_the_option(bad, message, capsys):

@@ -55,9 +55,10 @@ def test_a_missing_run_is_named_not_skipped():
 def test_paired_difference_and_its_interval():
     same = paired_difference([0.8, 0.7, 0.9], [0.7, 0.6, 0.8])       # every seed +0.1
     assert same["mean"] == pytest.approx(0.1) and same["lo"] == pytest.approx(0.1) and same["hi"] == pytest.approx(0.1)
-    assert verdict(same, +1) == "reproduced" and verdict(same, -1) == "reversed"
-    mixed = paired_difference([1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0])
-    assert mixed["lo"] < 0 < mixed["hi"] and verdict(mixed, +1) == "not resolved"
+    assert verdict(same, +1) == "reproduced" and verdict(same, -1) == "not reproduced"
+    mixed = paired_difference([1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.1])
+    assert mixed["lo"] < 0 < mixed["hi"] and mixed["mean"] < 0
+    assert verdict(mixed, +1) == "not reproduced" and verdict(mixed, -1) == "direction only"
     # the pairing matters: the same values unpaired would differ, paired they are all +0.01
     a, b = [0.50, 0.90, 0.10, 0.70], [0.49, 0.89, 0.09, 0.69]
     assert paired_difference(a, b)["lo"] == pytest.approx(0.01)

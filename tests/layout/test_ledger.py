@@ -1,0 +1,41 @@
+"""The reproduction ledger (figures/README.md) is what the committed records give, and the README
+links to it: a number on the page cannot drift from its record."""
+import json
+import pathlib
+import shutil
+
+from sire_ref.experiments import ledger
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+FIGURES = ROOT / "figures"
+
+
+def test_the_committed_ledger_matches_its_records(capsys):
+    assert ledger.main(["--figures", str(FIGURES), "--check"]) == 0, capsys.readouterr().err
+
+
+def test_a_changed_record_makes_the_check_fail(tmp_path, capsys):
+    for f in FIGURES.glob("*.json"):
+        shutil.copy(f, tmp_path)
+    shutil.copy(FIGURES / "README.md", tmp_path)
+    assert ledger.main(["--figures", str(tmp_path), "--check"]) == 0
+    record = json.loads((tmp_path / "parity.json").read_text())
+    seed = sorted(record["curves"]["RNN"])[0]
+    record["curves"]["RNN"][seed][-1] = 0.123                 # one number changed in its record
+    (tmp_path / "parity.json").write_text(json.dumps(record))
+    assert ledger.main(["--figures", str(tmp_path), "--check"]) == 1
+    assert "differs from what the records give" in capsys.readouterr().err
+
+
+def test_every_row_has_a_verdict_and_a_record_or_says_not_run():
+    rows = ledger.build(str(FIGURES))
+    assert rows and all(r[-1] in ledger.VERDICTS for r in rows)
+    for section, claim, paper, ours, cost, record, verdict in rows:
+        if verdict == "not run":
+            assert cost.startswith("not run"), claim
+        else:
+            assert all((FIGURES / r.strip()).exists() for r in record.split(",")), (claim, record)
+
+
+def test_the_readme_links_the_ledger():
+    assert "figures/README.md" in (ROOT / "README.md").read_text()
