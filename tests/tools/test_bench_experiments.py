@@ -18,9 +18,9 @@ CONFIGS = bench_experiments.experiment_configs(quick=True)
 
 @pytest.mark.parametrize("name, factory, config, data_factory", CONFIGS, ids=[c[0] for c in CONFIGS])
 def test_torch_twin_computes_our_objective_and_gradients(name, factory, config, data_factory):
-    config = dataclasses.replace(config, augment="none")   # the twin reads the batch as given
+    config = dataclasses.replace(config, augment="none", permute_inputs=False)   # the twin reads the batch as given
     model, params, split, _ = bench_experiments._setup(factory, config, data_factory, "float64")
-    for attr in ("dropout_rate", "state_dropout"):   # torch draws its own masks: compare without dropout
+    for attr in ("dropout_rate", "state_dropout", "head_dropout"):   # torch draws its own masks: compare without
         if getattr(model, attr, 0) > 0:
             setattr(model, attr, 0.0)
     for k in params:                       # nonzero s0: zeros hide bugs
