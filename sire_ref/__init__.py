@@ -12,4 +12,4 @@ Reading order, following the paper (Section 2 -> 4 -> 6):
     tools/, interop/ gradcheck, bench, gpucheck, diagnose, testing; PyTorch, JAX/Flax, Keras maps
                      and oracles; crosscheck: check your own implementation
 """
-__version__ = "0.6.0"
+__version__ = "0.7.0"

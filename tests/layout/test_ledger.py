@@ -15,9 +15,8 @@ def test_the_committed_ledger_matches_its_records(capsys):
 
 
 def test_a_changed_record_makes_the_check_fail(tmp_path, capsys):
-    for f in FIGURES.glob("*.json"):
-        shutil.copy(f, tmp_path)
-    shutil.copy(FIGURES / "README.md", tmp_path)
+    tmp_path = tmp_path / "figures"
+    shutil.copytree(FIGURES, tmp_path)
     assert ledger.main(["--figures", str(tmp_path), "--check"]) == 0
     record = json.loads((tmp_path / "parity.json").read_text())
     seed = sorted(record["curves"]["RNN"])[0]
