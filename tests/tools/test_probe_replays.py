@@ -20,7 +20,7 @@ def test_bench_only_matching_nothing_is_refused(capsys, tmp_path):
     from sire_ref.tools import bench
     with pytest.raises(SystemExit):
         bench.main(["--experiments", "--only", "nomatch", "--out", str(tmp_path / "b.json")])
-    assert "--only nomatch matches no row; the rows are: integer gru" in capsys.readouterr().err
+    assert "--only nomatch matches no row; the rows are: parity rnn H=20; " in capsys.readouterr().err
     assert not (tmp_path / "b.json").exists()
 
 
