@@ -12,7 +12,8 @@ its record.
 Verdicts. A comparison of two methods is the paired per-seed difference (same seeds, same data)
 with its 95% bootstrap interval (report.paired_difference): "reproduced" when the interval lies on
 the paper's side of 0, "direction only" when the mean does but the interval holds 0, "not
-reproduced" when the mean is on the other side. A value the paper reports (an accuracy) is
+reproduced" when the mean is on the other side; with fewer than MIN_SEEDS seeds there is no
+interval, and a difference on the paper's side is "direction only". A value the paper reports (an accuracy) is
 "reproduced" when our mean is at least the paper's minus 0.01, else "not reproduced". A claim
 we have not measured is "not run", with its --dry-run price where a record of one exists.
 """
@@ -26,6 +27,7 @@ from ..io import read_json
 from .report import paired_difference, verdict
 
 TOLERANCE = 0.01          # a reported accuracy is reproduced when ours >= paper - TOLERANCE
+MIN_SEEDS = 3             # a bootstrap interval over fewer seeds is no interval: at most "direction only"
 VERDICTS = ("reproduced", "direction only", "not reproduced", "not run")
 
 
@@ -59,9 +61,10 @@ class Ledger:
 
     def compare(self, section, claim, paper, a, b, cost, record, sign=+1):
         """A paired per-seed comparison a - b (lists over the same seeds), paper's sign `sign`."""
-        if len(a) < 2:
-            d = float(np.mean(a) - np.mean(b))
-            self.add(section, claim, paper, f"{d:+.3f} (1 seed: no interval)", cost, record,
+        if len(a) < MIN_SEEDS:
+            d = float(np.mean(np.asarray(a) - np.asarray(b)))
+            self.add(section, claim, paper, f"{d:+.3f} ({len(a)} seed{'s' if len(a) > 1 else ''}: too few for an "
+                                            f"interval)", cost, record,
                      "direction only" if sign * d > 0 else "not reproduced")
             return
         d = paired_difference(a, b)
@@ -137,7 +140,8 @@ def arithmetic(ledger):
                     continue
                 other = [runs[base][s][metric] for s in seeds]
                 what = "MSE below" if lower else "accuracy above"
-                ledger.compare(section, f"n = {n}: SIRE's test {what} {label}'s ({'MSE' if lower else 'accuracy'}: "
+                owner = label + ("'" if label.endswith("s") else "'s")
+                ledger.compare(section, f"n = {n}: SIRE's test {what} {owner} ({'MSE' if lower else 'accuracy'}: "
                                         f"SIRE {_stats(sire)}; {label} {_stats(other)})",
                                "SIRE ahead (Fig. 2; values not in the text)", other if lower else sire,
                                sire if lower else other, cost, name)
@@ -303,7 +307,8 @@ def render(rows):
              "fails when this page and the records disagree. Every claim of the paper we know of, the paper's value,",
              "ours, what it cost, the record, and a verdict (`sire_ref/experiments/ledger.py` says how each is",
              "decided: a comparison of two methods is the paired per-seed difference with its 95% bootstrap",
-             "interval; \"reproduced\" means the interval agrees with the paper's sign).",
+             "interval over at least 3 seeds; \"reproduced\" means the interval agrees with the paper's sign; a",
+             "difference over fewer seeds is at most \"direction only\").",
              "",
              "Summary: " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS) + ".",
              ""]
