@@ -25,7 +25,7 @@ import numpy as np
 from ..io import save_figure, write_json
 from . import cli, integer_tasks
 from .integer_tasks import CONVERGED, run_one, specs_for
-from .report import paired_difference, provenance, training_summary, verdict
+from .report import paired_difference, provenance, run_records, training_summary, verdict
 
 WIDE = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]
 NARROW = [0.001, 0.01, 0.1]                  # the paper's grid
@@ -182,8 +182,7 @@ def main(argv=None):
     plot(results, summary, args.lambdas, f"{args.out}/sire_vs_sub.png")
     write_json(f"{args.out}/sire_vs_sub.json", {
         "args": vars(args), "summary": summary, "table": text, "provenance": provenance(),
-        "runs": {n: {k: r.get(k) for k in ("spec", "val", "test", "train", "epochs_run", "stopped", "seconds",
-                                           "task_curve", "epoch_seconds")} for n, r in results.items()}})
+        "runs": run_records(results)})      # per-epoch curves stay in the run records (kept out: size)
     print(f"wrote {args.out}/sire_vs_sub.png and {args.out}/sire_vs_sub.json")
     return 0
 
