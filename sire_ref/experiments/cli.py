@@ -90,11 +90,10 @@ def parse_args(module, doc, presets, argv, add_arguments=None):
     if args.jobs > cores and args.scheduler is None:
         parser.error(f"argument --jobs: {args.jobs} worker processes on this machine's {cores} cores would only "
                      f"slow every run down; give --jobs {cores} or less (or --scheduler for a cluster)")
-    if not args.dry_run:
-        for option in ("out", "checkpoint_dir"):
-            problem = unwritable(getattr(args, option))
-            if problem:
-                parser.error(f"argument --{option.replace('_', '-')}: {problem}")
+    for option in ("out", "checkpoint_dir"):          # --dry-run writes its price into --out too
+        problem = unwritable(getattr(args, option))
+        if problem:
+            parser.error(f"argument --{option.replace('_', '-')}: {problem}")
     return args
 
 
