@@ -26,8 +26,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from sire_ref import constructions
-from sire_ref.constructions import PARITY_B, PARITY_W1, PARITY_W2, PARITY_W3
+from sire_ref.core import constructions
+from sire_ref.core.constructions import PARITY_B, PARITY_W1, PARITY_W2, PARITY_W3
 
 from . import check
 from .relu_pieces import evaluate, pieces, size
@@ -36,7 +36,7 @@ W1, W2, W3, B = PARITY_W1, PARITY_W2, PARITY_W3, PARITY_B
 
 
 def parity_rnn(x):
-    """The Eq. 3.2 RNN (sire_ref.constructions) with this module's weights, so a test can break them."""
+    """The Eq. 3.2 RNN (sire_ref.core.constructions) with this module's weights, so a test can break them."""
     return constructions.parity_rnn(x, W1=W1, W2=W2, W3=W3, B=B)
 
 

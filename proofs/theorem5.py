@@ -13,17 +13,17 @@ Lemma 6 / Corollary 7: under Eq. 4.2 any two elements can be swapped.
     state s > M is |x_a x_c (x_c - x_a)| = 2 (for x_a, x_c = 1, 2): the regularizer must be
     taken over S_{D,Theta}, not all states, or it would penalize a model that is fine on D.
 (c) Generic random tanh RNNs and GRUs: R_SIRE > 0 and some order changes the final state.
-(d) Beyond the paper: the quantitative version (sire_ref.invariance.adjacent_swap_bound),
+(d) Beyond the paper: the quantitative version (sire_ref.core.invariance.adjacent_swap_bound),
     permutation gap <= sum of swap gaps times Lipschitz factors, on random cells.
 """
 import numpy as np
 
-from sire_ref.cells import gru, rnn
-from sire_ref.constructions import parity_step
-from sire_ref.invariance import (adjacent_swap_bound, cell_update, pair_gaps, permutation_gaps,
-                                 state_lipschitz_bound)
-from sire_ref.regularizers import sire
-from sire_ref.samples import enumerate_sire
+from sire_ref.core.cells import gru, rnn
+from sire_ref.core.constructions import parity_step
+from sire_ref.core.invariance import (adjacent_swap_bound, cell_update, pair_gaps, permutation_gaps,
+                                      state_lipschitz_bound)
+from sire_ref.core.regularizers import sire
+from sire_ref.core.samples import enumerate_sire
 
 from . import check
 

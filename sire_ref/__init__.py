@@ -1,15 +1,14 @@
 """sire_ref: a readable, exact reference implementation of
 "Regularizing Towards Permutation Invariance in Recurrent Models" (Cohen-Karlik, Ben David, Globerson).
 
-Reading order, following the paper (Section 2 -> 4 -> 6):
-    cells/           f(s, x) and its fold (Eq. 2.1-2.2): rnn, gru, recurrence; kernels/ the numba twins
-    samples, regularizers   draws and R_SUB (Eq. 4.1), R_SIRE (Eq. 4.4) with exact gradients
-    constructions    the 3-neuron parity RNN (Eq. 3.2, Theorem 4)
-    nn/, models      layers; DeepSets (Eq. 1.1) and the recurrent set model
-    data/, train     the tasks of Section 6; loss + lambda R; checkpoint
-    experiments/     Section 6, one command each
-    invariance, diagnostics   exhaustive gaps and bounds; how invariant a trained model is
-    tools/, interop/ gradcheck, bench, gpucheck, diagnose, testing; PyTorch, JAX/Flax, Keras maps
-                     and oracles; crosscheck: check your own implementation
+The folders are floors; a module imports only its own floor and those below (tests/layout):
+    core/         the ground: the paper's math (cells Eq. 2.1-2.2, samplers, R_SUB Eq. 4.1,
+                  R_SIRE Eq. 4.4, the parity construction Eq. 3.2, invariance checks)
+    models/       DeepSets (Eq. 1.1), the recurrent set model, point-set models, the CNN
+    training/     the loop (loss + lambda R), checkpoints, diagnostics of a trained model
+    experiments/  the paper's Section 6, one command each; runner/ what they share
+    tools/        gradcheck, bench, diagnose, gpucheck, interop, crosscheck
+    base/, nn/, data/, kernels/   below the ground: plumbing, layers, data sets, numba kernels
+`python -m sire_ref <command>` runs the tools (python -m sire_ref --help).
 """
-__version__ = "0.7.0"
+__version__ = "0.8.0"

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-from sire_ref.cells import gru, rnn
+from sire_ref.core.cells import gru, rnn
 from sire_ref.tools.testing import random_problem
 
 

@@ -11,8 +11,8 @@ make_split returns a data.split.Split with x (N, n) integer tokens (for an embed
 """
 import numpy as np
 
+from ..base.validate import check_positive_int, check_rng
 from .split import Split
-from ..validate import check_positive_int, check_rng
 
 
 def _half_range(x):

@@ -24,7 +24,7 @@ import zlib
 
 import numpy as np
 
-from ..io import write_bytes
+from ..base.io import write_bytes
 
 ENV = "SIRE_REF_MNIST"
 FILES = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",

@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-from .. import backend
+from ..base import backend
 from .split import Split
 
 RAW_POINTS = 10000

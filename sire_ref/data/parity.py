@@ -8,8 +8,8 @@ its lengths evenly over buckets of 10 up to length 100 (groups = bucket upper en
 """
 import numpy as np
 
+from ..base.validate import check_positive_int, check_rng
 from .split import Split
-from ..validate import check_positive_int, check_rng
 
 
 def make_split(rng, n, min_len, max_len, dtype=np.float64):

@@ -12,11 +12,12 @@ over a local Dask cluster, --scheduler runs them on an existing one).
 """
 import sys
 
-from ..io import write_json
-from . import cli, integer_tasks
+from ..base.io import write_json
+from . import integer_tasks
 from .integer_tasks import CONVERGED, run_one, specs_for
-from .report import (method_table, order_sensitivity, order_table, plot_curves, provenance, run_records, select,
-                     training_summary)
+from .runner import cli
+from .runner.report import (method_table, order_sensitivity, order_table, plot_curves, provenance, run_records,
+                            select, training_summary)
 
 PRESETS = {
     # quick: n = 5 at the paper's data size, two seeds, trained to a plateau (about 17 minutes for sum

@@ -12,10 +12,11 @@ import sys
 
 import numpy as np
 
-from ..io import write_json
-from . import cli, integer_tasks
+from ..base.io import write_json
+from . import integer_tasks
 from .integer_tasks import CONVERGED, run_one, specs_for
-from .report import order_sensitivity, provenance, run_records, training_summary
+from .runner import cli
+from .runner.report import order_sensitivity, provenance, run_records, training_summary
 
 PAPER = {0.0: {10: "0.9346 (0.006)", 15: "0.9461 (0.001)", 20: "0.9678 (0.005)"},
          0.01: {10: "0.9584 (0.008)", 15: "0.9658 (0.008)", 20: "0.9780 (0.004)"}}
@@ -45,7 +46,7 @@ def main(argv=None):
     for lam, by_n in rows.items():
         cells = [f"{np.mean(v):.4f} ({np.std(v):.3f}) | {PAPER[lam].get(n, '-')}" for n, v in by_n.items()]
         lines.append(f"{f'lambda = {lam:g}':<14}" + "".join(f"{c:>34}" for c in cells))
-    lines.append("order sensitivity on test, mean |y(x) - y(pi x)| (sire_ref.diagnostics):")
+    lines.append("order sensitivity on test, mean |y(x) - y(pi x)| (sire_ref.training.diagnostics):")
     for lam, method in ((0.0, "gru"), (0.01, "sire")):
         order = [order_sensitivity(r) for r in results.values() if r["spec"]["method"] == method]
         order = [v for v in order if v is not None]

@@ -18,7 +18,7 @@ Eq. 4.1), "deepsets" (Eq. 1.1), "pisgd" (GRU trained on random orders, majority 
 orders at test). Accuracy: the rounded prediction equals the target (Appendix B); variance
 reports MSE (Appendix B) with RMSE beside it (selection uses either: one is the square of the other).
 `run_one(spec, out_dir)` trains one spec (the sweep runner's unit of work) and measures how
-invariant the trained model is on the test set (sire_ref.diagnostics: order sensitivity, the
+invariant the trained model is on the test set (sire_ref.training.diagnostics: order sensitivity, the
 SIRE estimate, the bound); `specs_for` lists the sweep's specs; `add_arguments` the options the
 scripts share. `SemiSpec` adds unlabelled sequences on which R alone is computed.
 """
@@ -26,14 +26,14 @@ import dataclasses
 
 import numpy as np
 
+from ..base.io import digest
 from ..data.arithmetic import make_data, make_split
-from ..diagnostics import diagnose, model_subject
-from ..io import digest
-from ..models import DeepSets, RecurrentSetModel
+from ..models.recurrent import DeepSets, RecurrentSetModel
 from ..nn.encoders import Embedding
-from ..train import RunOptions, TrainConfig, train
-from . import cli
+from ..training.diagnostics import diagnose, model_subject
+from ..training.loop import RunOptions, TrainConfig, train
 from .pisgd import predict_vote
+from .runner import cli
 
 METHODS = ("gru", "sire", "sub", "deepsets", "pisgd")
 

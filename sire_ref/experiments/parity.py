@@ -17,13 +17,13 @@ import dataclasses
 import sys
 import time
 
-from ..constructions import parity_rnn
+from ..base.io import digest, write_json
+from ..core.constructions import parity_rnn
 from ..data.parity import TEST_BUCKETS, make_data
-from ..io import digest, write_json
-from ..models import DeepSets, RecurrentSetModel
-from ..train import RunOptions, TrainConfig, train
-from . import cli
-from .report import bucket_table, plot_curves
+from ..models.recurrent import DeepSets, RecurrentSetModel
+from ..training.loop import RunOptions, TrainConfig, train
+from .runner import cli
+from .runner.report import bucket_table, plot_curves
 
 PRESETS = {
     # quick: minutes on 2 cores. paper: Appendix B sizes, longer training and more seeds.

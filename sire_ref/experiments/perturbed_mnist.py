@@ -30,14 +30,14 @@ import sys
 
 import numpy as np
 
-from ..convnet import ConvNet
+from ..base.io import digest, files_digest, save_figure, write_json
 from ..data import mnist
 from ..data.perturbed_mnist import local_permutations, make_data, max_displacement
-from ..io import digest, files_digest, save_figure, write_json
-from ..models import RecurrentSetModel
-from ..train import RunOptions, TrainConfig, train
-from . import cli
-from .report import training_summary
+from ..models.convnet import ConvNet
+from ..models.recurrent import RecurrentSetModel
+from ..training.loop import RunOptions, TrainConfig, train
+from .runner import cli
+from .runner.report import training_summary
 
 ROW = 28                     # the "row" reading: one image row (28 pixels) per step
 METHODS = ("gru", "sire", "cnn_clean", "cnn")       # the long runs first: a sweep on J workers ends sooner

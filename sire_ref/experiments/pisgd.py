@@ -1,15 +1,16 @@
 r"""pi-SGD (Janossy pooling, Murphy et al. 2018) as a wrapper over a recurrent model.
 
 Training: every time a sequence is used it is presented in a fresh random order of its own
-positions (TrainConfig(permute_inputs=True) calls `data.split.permute_rows`), so SGD approximately
+positions (TrainConfig(permute_inputs=True) calls `core.samples.permute_rows`), so SGD approximately
 minimizes the loss averaged over orders. Inference: the model predicts on the original order
 and on n_orders - 1 random permutations; each prediction is rounded and the most frequent
 value wins (ties: the smallest). The single-order prediction is reported as well.
 """
 import numpy as np
 
-from ..data.split import Split, permute_rows
-from ..train import predict
+from ..core.samples import permute_rows
+from ..data.split import Split
+from ..training.loop import predict
 
 
 def vote(predictions):

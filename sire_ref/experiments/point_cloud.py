@@ -30,14 +30,14 @@ import sys
 
 import numpy as np
 
+from ..base.io import digest, files_digest, save_figure, write_json
 from ..data import modelnet, shapes
-from ..io import digest, files_digest, save_figure, write_json
-from ..models import RecurrentSetModel
+from ..models.pointsets import EquivariantDeepSets
+from ..models.recurrent import RecurrentSetModel
 from ..nn.encoders import Equivariant
-from ..pointsets import EquivariantDeepSets
-from ..train import RunOptions, TrainConfig, train
-from . import cli
-from .report import provenance, run_records, training_summary
+from ..training.loop import RunOptions, TrainConfig, train
+from .runner import cli
+from .runner.report import provenance, run_records, training_summary
 
 DATA_ENV = "SIRE_REF_MODELNET"       # the runs (in this process or on Dask workers) read the path here
 PAPER = {"deepsets": {100: 0.825, 1000: 0.872, 5000: 0.90}, "sire": {100: 0.835, 1000: 0.878, 5000: 0.899}}
@@ -105,7 +105,7 @@ def build(spec, n_classes):
     """(model, TrainConfig) of a spec (module docstring)."""
     width = spec.width * (2 if spec.points >= WIDE_AT else 1)
     shared = dict(epochs=spec.epochs, lr=1e-3, clip=5.0, loss="ce", seed=spec.seed, dtype=spec.dtype,
-                  augment="pointcloud" if spec.points >= AUGMENT_AT else "none",
+                  augment=modelnet.augment if spec.points >= AUGMENT_AT else None,
                   plateau_patience=spec.plateau_patience, plateau_decays=spec.plateau_decays)
     if spec.method == "deepsets":
         return (EquivariantDeepSets(3, width, 3, n_classes, dropout_rate=0.5),

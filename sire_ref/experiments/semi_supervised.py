@@ -11,17 +11,18 @@ each trained to a plateau over the same seeds:
   sire-U           GRU + lambda R_SIRE on as many sequences drawn from U unlabelled ones
                    (TrainConfig.reg_on = "unlabelled"; their targets are never read), for each U.
 lambda is chosen per method and seed on the 200 validation sequences (never on test). Prints
-test accuracy and order sensitivity (sire_ref.diagnostics) per method, writes
+test accuracy and order sensitivity (sire_ref.training.diagnostics) per method, writes
 <out>/semi_supervised.png and .json; runs are sweep records under <out>/runs/semi_supervised/.
 """
 import sys
 
 import numpy as np
 
-from ..io import save_figure, write_json
-from . import cli, integer_tasks
+from ..base.io import save_figure, write_json
+from . import integer_tasks
 from .integer_tasks import CONVERGED, RunSpec, SemiSpec, run_one
-from .report import training_summary
+from .runner import cli
+from .runner.report import training_summary
 
 PRESETS = {
     # Appendix C's sizes, each run to a plateau (a long patience: 200 validation sequences are noisy);

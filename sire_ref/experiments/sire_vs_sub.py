@@ -22,10 +22,11 @@ import sys
 
 import numpy as np
 
-from ..io import save_figure, write_json
-from . import cli, integer_tasks
+from ..base.io import save_figure, write_json
+from . import integer_tasks
 from .integer_tasks import CONVERGED, run_one, specs_for
-from .report import paired_difference, provenance, run_records, training_summary, verdict
+from .runner import cli
+from .runner.report import paired_difference, provenance, run_records, training_summary, verdict
 
 WIDE = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]
 NARROW = [0.001, 0.01, 0.1]                  # the paper's grid

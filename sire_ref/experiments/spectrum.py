@@ -6,7 +6,7 @@ r"""The variance-invariance spectrum, measured (beyond the paper): accuracy and 
 The paper says lambda moves a GRU between fitting the order and ignoring it, but measures only
 accuracy. For each lambda of a log grid (0 = the plain GRU) and seed, a GRU + lambda R_SIRE
 (Eq. 4.4; the integer_tasks.py setup) is trained to a plateau and, on the test set, scored and
-measured with sire_ref.diagnostics: the mean order sensitivity |y(x) - y(pi x)| over random
+measured with sire_ref.training.diagnostics: the mean order sensitivity |y(x) - y(pi x)| over random
 orders pi, the share of test sequences whose rounded prediction some order changes, and the
 SIRE estimate. sum is permutation invariant (large lambda should cost nothing); half-range is
 not (large lambda should cost accuracy). Prints the table, writes <out>/spectrum_<task>.png and
@@ -16,12 +16,13 @@ import sys
 
 import numpy as np
 
+from ..base.io import save_figure, write_json
 from ..data.arithmetic import TARGETS, make_split
-from ..diagnostics import Subject, order_sensitivity
-from ..io import save_figure, write_json
-from . import cli, integer_tasks
+from ..training.diagnostics import Subject, order_sensitivity
+from . import integer_tasks
 from .integer_tasks import CONVERGED, run_one, specs_for
-from .report import training_summary
+from .runner import cli
+from .runner.report import training_summary
 
 LENGTH = {"sum": 10, "half_range": 10}
 PRESETS = {

@@ -1,4 +1,4 @@
-r"""numba fast path of the GRU (same math as sire_ref.cells.gru, time-major inside).
+r"""numba fast path of the GRU (same math as sire_ref.core.cells.gru, time-major inside).
 
 Two jitted calls, time-major inside. In the loop gh = s W_hh^T + b_hh calls BLAS and the
 gates are fused elementwise loops (kernels.mathfn). What does not depend on the recurrence
@@ -14,8 +14,8 @@ gather from W_ih^T, and dW_ih a scatter-add of dgi_t by token (no dx).
 import numpy as np
 from numba import njit
 
-from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs
 from ..nn.inputs import is_tokens
+from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs
 from .mathfn import SIGMOID, TANH, activate, flush_floor
 
 

@@ -1,4 +1,4 @@
-r"""numba fast path of the tanh RNN: the math of sire_ref.cells.rnn in two jitted calls.
+r"""numba fast path of the tanh RNN: the math of sire_ref.core.cells.rnn in two jitted calls.
 
 Time-major inside. Only the recurrence runs step by step; the input projection
 x W_ih^T + b_ih + b_hh and, in backward, dW_ih, dW_hh, db and dx are each one large

@@ -1,5 +1,5 @@
 """Elementwise activations with their derivatives written from the outputs; a stable sigmoid."""
-from .. import backend
+from ..base import backend
 
 
 def sigmoid(a):

@@ -12,8 +12,8 @@ view is copied in runs of C contiguous numbers (measured 2x faster than (C, k, k
 """
 import numpy as np
 
-from .. import backend
-from ..validate import check_float_dtype, check_positive_int, check_rng
+from ..base import backend
+from ..base.validate import check_float_dtype, check_positive_int, check_rng
 
 
 def init(in_channels, out_channels, kernel, rng, dtype=np.float64):

@@ -1,5 +1,5 @@
 """Inverted dropout: y = x * m / (1 - rate), m ~ Bernoulli(1 - rate); identity in eval mode."""
-from .. import backend
+from ..base import backend
 
 
 def forward(x, rate, rng, train):

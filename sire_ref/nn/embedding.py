@@ -1,8 +1,8 @@
 """Lookup table y = E[idx] (PyTorch nn.Embedding): idx (...) ints in 0..V-1 -> y (..., D)."""
 import numpy as np
 
-from .. import backend
-from ..validate import check_float_dtype, check_positive_int, check_rng
+from ..base import backend
+from ..base.validate import check_float_dtype, check_positive_int, check_rng
 
 
 def init(num_embeddings, dim, rng, dtype=np.float64, low=-0.5, high=0.5):

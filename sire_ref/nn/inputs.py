@@ -10,7 +10,7 @@ instead of a product), and its gradient maps back as dW = dW' E, dE = dW'^T W.
 """
 import numpy as np
 
-from .. import backend
+from ..base import backend
 
 
 def is_tokens(x):

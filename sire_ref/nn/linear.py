@@ -5,9 +5,8 @@ no dx. A layer after a frozen embedding then needs no product (see nn.inputs).
 """
 import numpy as np
 
+from ..base.validate import check_float_dtype, check_positive_int, check_rng
 from .inputs import project, project_backward
-
-from ..validate import check_float_dtype, check_positive_int, check_rng
 
 
 def init(in_features, out_features, rng, dtype=np.float64):

@@ -8,7 +8,7 @@ mse:              mean (p - y)^2 over all entries,  d/dp = 2 (p - y) / n
 """
 import numpy as np
 
-from .. import backend
+from ..base import backend
 from .activations import sigmoid
 
 

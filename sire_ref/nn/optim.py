@@ -5,7 +5,7 @@ Adam (PyTorch torch.optim.Adam, L2 weight decay added to the gradient):
     theta <- theta - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 SGD with momentum mu (PyTorch convention): buf <- mu buf + g; theta <- theta - lr buf.
 """
-from .. import backend
+from ..base import backend
 
 
 def adam_init(params):

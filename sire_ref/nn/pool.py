@@ -4,7 +4,7 @@ x (B, C, H, W), H and W even -> y (B, C, H/2, W/2): y[b, c, i, j] = max of the w
 x[b, c, 2i:2i+2, 2j:2j+2]. The gradient goes to the window's maximum only (the first one in
 row-major order on a tie, as PyTorch).
 """
-from .. import backend
+from ..base import backend
 
 
 def _windows(x):

@@ -3,7 +3,7 @@ r"""Max pooling over the elements of a set (DeepSets' max aggregation), on NumPy
 x (B, N, D) -> y (B, D), y[b, d] = max_n x[b, n, d]. The gradient goes to the maximizing
 element only (the first one on a tie, as PyTorch's max(dim)).
 """
-from .. import backend
+from ..base import backend
 
 
 def forward(x):

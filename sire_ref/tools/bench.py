@@ -1,4 +1,4 @@
-"""`python -m sire_ref.bench`: time one training step of the tanh RNN and the GRU on every backend.
+"""`python -m sire_ref bench`: time one training step of the tanh RNN and the GRU on every backend.
 
 A step is forward over the whole sequence plus backward to every parameter gradient and
 dx, for L = sum(dstates * states). All backends run in ONE process with the same thread
@@ -46,7 +46,8 @@ def ours(cell_mod, params, x, dstates, backend):
 
 def torch_step(cell, params, x, dstates):
     import torch
-    from ..interop.torch import params_to_torch
+
+    from .interop.torch import params_to_torch
     module = params_to_torch(params)
     xt = torch.tensor(x, requires_grad=True)
     h0 = torch.tensor(params["s0"], requires_grad=True)
@@ -61,7 +62,7 @@ def torch_step(cell, params, x, dstates):
 
 
 def available_backends():
-    from .. import backend
+    from ..base import backend
     names = ["numpy", "numba"]
     if backend.cupy_available():
         names.append("cupy")
@@ -75,10 +76,10 @@ def available_backends():
 
 def timed_functions(cell, params, x, dstates, backends):
     """{name: fn} timing one training step per backend, plus one SIRE evaluation on numpy and numba."""
-    from ..backend import get_module, to_module
-    from ..cells import get_cell
-    from ..regularizers import sire
-    from ..samples import sample_sire
+    from ..base.backend import get_module, to_module
+    from ..core.cells import get_cell
+    from ..core.regularizers import sire
+    from ..core.samples import sample_sire
 
     cell_mod = get_cell(cell)
     fns = {}
@@ -100,7 +101,7 @@ def timed_functions(cell, params, x, dstates, backends):
 
 def measure(cell, I, H, B, T, dtype, backends, peak):
     """One result row: ms, GFLOP/s and share of the matmul peak per backend, and the SIRE share."""
-    from ..cells import get_cell
+    from ..core.cells import get_cell
 
     params, x, dstates = problem(get_cell(cell), I, H, B, T, dtype)
     times = median_ms(timed_functions(cell, params, x, dstates, backends))
@@ -113,7 +114,7 @@ def measure(cell, I, H, B, T, dtype, backends, peak):
 
 
 def run(configs, dtypes, threads, log=print):
-    from ..threads import blas_threads
+    from ..base.threads import blas_threads
 
     backends = available_backends()
     if "torch" in backends:
@@ -143,7 +144,7 @@ def format_row(row):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m sire_ref.bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m sire_ref bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--experiments", action="store_true",
                    help="time a full training step of every experiment's own model against the same "
                         "model in PyTorch (needs torch; float32 unless --dtypes says otherwise)")
@@ -174,7 +175,7 @@ def main(argv=None):
         try:
             import torch  # noqa: F401  (the PyTorch side of every row)
         except ImportError:
-            from ..interop.torch import INSTALL
+            from .interop.torch import INSTALL
             print(f"error: --experiments compares against PyTorch, which is not installed: {INSTALL}",
                   file=sys.stderr)
             return 2
@@ -188,7 +189,7 @@ def main(argv=None):
         result = run(configs, [np.dtype(d).type for d in (args.dtypes or ["float32", "float64"])],
                      args.threads)
     result["seconds"] = time.perf_counter() - start
-    from ..io import write_json
+    from ..base.io import write_json
     write_json(args.out, result)
     print(f"wrote {os.path.abspath(args.out)} ({result['seconds']:.0f} s)")
     return 0

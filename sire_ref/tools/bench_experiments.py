@@ -1,4 +1,4 @@
-r"""`python -m sire_ref.bench --experiments`: a FULL training step of every experiment's own model,
+r"""`python -m sire_ref bench --experiments`: a FULL training step of every experiment's own model,
 sire_ref against the same model and optimizer in PyTorch, in one process.
 
 A step is what train() does per minibatch: forward, loss, backward, the regularizer
@@ -16,14 +16,14 @@ import time
 
 import numpy as np
 
-from ..convnet import ConvNet
 from ..data import arithmetic, parity
 from ..data.split import Split
 from ..experiments.integer_tasks import build_model
 from ..experiments.point_cloud import PointSpec, build as build_point_model
-from ..models import DeepSets, RecurrentSetModel
+from ..models.convnet import ConvNet
+from ..models.recurrent import DeepSets, RecurrentSetModel
 from ..nn import optim
-from ..train import AUGMENTATIONS, TrainConfig, cast_data, evaluate, train_epoch, train_step
+from ..training.loop import TrainConfig, cast_data, evaluate, train_epoch, train_step
 from . import torch_twins
 from .timing import matmul_peak, median_ms
 
@@ -84,7 +84,7 @@ def mnist(label, hidden, reg, factory=None):
 
 
 def _draw_for(config, rng, lengths):
-    from ..samples import sample_sire, sample_sub
+    from ..core.samples import sample_sire, sample_sub
     if config.reg == "sire":
         return sample_sire(rng, lengths, config.reg_samples, config.estimator)
     if config.reg == "sub":
@@ -116,7 +116,7 @@ def torch_step(model, params, split, config):
     rng = np.random.default_rng(1)
 
     def step():
-        batch = x if config.augment == "none" else torch.as_tensor(AUGMENTATIONS[config.augment](rng, split.x))
+        batch = x if config.augment is None else torch.as_tensor(config.augment(rng, split.x))
         draw = _draw_for(config, rng, split.lengths)
         opt.zero_grad(set_to_none=True)
         loss = torch_twins.objective(module, batch, split.lengths, y, config, draw)
@@ -200,7 +200,8 @@ def measure_epoch(name, factory, config, data_factory, dtype, batches=50):
 def run(threads=1, quick=False, dtype="float32", log=print, only=None):
     """Every experiment's step (and the integer GRU's epoch) at `threads`; only: name words to keep."""
     import torch
-    from ..threads import blas_threads
+
+    from ..base.threads import blas_threads
     torch.set_num_threads(threads)
     rows = []
     with blas_threads(threads):

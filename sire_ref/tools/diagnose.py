@@ -1,10 +1,10 @@
-"""`python -m sire_ref.diagnose PATH`: how invariant are the trained models of finished runs?
+"""`python -m sire_ref diagnose PATH`: how invariant are the trained models of finished runs?
 
 PATH is one run's sweep record (<out>/runs/<experiment>/results/<name>.json), the results folder
 of a sweep, or the sweep folder itself (<out>/runs/<experiment>). For each finished run, the run
 is rebuilt from its record's spec (model, data, TrainConfig), its best parameters are read from
 its checkpoint (<sweep>/checkpoints/<name>.ckpt.npz, or --checkpoint-dir), which must have been
-written for exactly that run, and sire_ref.diagnostics measures on its test set, per test length
+written for exactly that run, and sire_ref.training.diagnostics measures on its test set, per test length
 (or length bucket): the order sensitivity |y(x) - y(pi x)| over random orders pi (mean, 95th
 percentile, max), the share of sequences whose predicted label some order changes, the SIRE
 estimate (Eq. 4.4) on reachable states, and for lengths up to 12 the measured state gap beside
@@ -16,19 +16,18 @@ and point-cloud experiments are supported (ModelNet runs read their data from $S
 they trained); Locally Perturbed MNIST runs are refused with the reason.
 """
 import argparse
-import dataclasses
 import glob
 import os
 import sys
 
 import numpy as np
 
-from .. import checkpoint
-from ..diagnostics import diagnose, model_subject
+from ..base.io import CorruptFileError, read_record, save_figure, write_json
+from ..base.threads import blas_threads
 from ..experiments import integer_tasks, parity, point_cloud
-from ..io import CorruptFileError, read_record, save_figure, write_json
-from ..threads import blas_threads
-from ..train import cast_data, run_identity
+from ..training import checkpoint
+from ..training.diagnostics import diagnose, model_subject
+from ..training.loop import cast_data, config_record, run_identity
 
 COLUMNS = ("n", "order_mean", "order_p95", "order_max", "changed", "sire", "gap_mean", "bound_mean")
 
@@ -83,7 +82,7 @@ def best_params(ckpt_dir, name, model, data, config):
     identity = run_identity(model, cast_data(data, config.dtype), config)
     differ = [what for what, same in (("model", state["identity"]["model"] == identity["model"]),
                                       ("data set", state["identity"]["data"] == identity["data"]),
-                                      ("training configuration", state["config"] == dataclasses.asdict(config)))
+                                      ("training configuration", state["config"] == config_record(config)))
               if not same]
     if differ or not state["done"]:
         why = (f"its {' and '.join(differ)} {'differ' if len(differ) > 1 else 'differs'}" if differ
@@ -153,7 +152,7 @@ def plot(runs, path):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m sire_ref.diagnose", description=__doc__.split("\n\n")[1])
+    p = argparse.ArgumentParser(prog="python -m sire_ref diagnose", description=__doc__.split("\n\n")[1])
     p.add_argument("path", metavar="PATH", help="a run record, a sweep's results folder, or a sweep folder")
     p.add_argument("--orders", type=int, default=10, help="random orders per test sequence (default 10)")
     p.add_argument("--sire-samples", type=int, default=1000, help="SIRE terms per group (default 1000)")

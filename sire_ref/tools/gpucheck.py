@@ -1,4 +1,4 @@
-"""`python -m sire_ref.gpucheck`: on a machine with CuPy and a GPU, check the CuPy path against NumPy.
+"""`python -m sire_ref gpucheck`: on a machine with CuPy and a GPU, check the CuPy path against NumPy.
 
 For both cells, in float64 and float32: states, every gradient, dx and one SIRE value with
 its gradients, computed by the same reference code on NumPy and on CuPy arrays; prints the
@@ -11,13 +11,13 @@ import sys
 
 import numpy as np
 
-from .. import backend
-from ..cells import get_cell
-from ..regularizers import sire
-from ..samples import sample_sire
+from ..base import backend
+from ..core.cells import get_cell
+from ..core.regularizers import sire
+from ..core.samples import sample_sire
 from .bench import problem
-from .timing import median_ms
 from .testing import relative_error
+from .timing import median_ms
 
 TOL = {"float64": 1e-10, "float32": 1e-4}
 
@@ -48,7 +48,7 @@ def compare(cell_name, I, H, B, T, dtype):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m sire_ref.gpucheck", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m sire_ref gpucheck", description=__doc__.split("\n\n")[0])
     p.add_argument("--config", default="3,256,64,100", metavar="I,H,B,T", help="problem size")
     args = p.parse_args(argv)
     if not backend.cupy_available():

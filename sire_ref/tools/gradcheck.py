@@ -1,6 +1,6 @@
 """Gradient checking: our cells and regularizers against finite differences or another framework.
 
-    python -m sire_ref.gradcheck --oracle fd|torch|jax|keras --cell rnn|gru [--regularizer none|sire|sub]
+    python -m sire_ref gradcheck --oracle fd|torch|jax|keras --cell rnn|gru [--regularizer none|sire|sub]
 
 On a random float64 problem (nonzero biases and s0, lengths including 1 and T), compares our
 forward values and hand-written gradients with:
@@ -9,7 +9,7 @@ forward values and hand-written gradients with:
     jax    jax.grad through flax.linen's cells (interop.jax)
     keras  jax.grad through Keras 3's SimpleRNN / GRU on the JAX backend (interop.keras)
 --regularizer none checks the states and L = sum(dstates * states) for a random dstates;
-sire / sub check R_SIRE (Eq. 4.4) / R_SUB (Eq. 4.1) on one explicit draw (sire_ref.samples) and
+sire / sub check R_SIRE (Eq. 4.4) / R_SUB (Eq. 4.1) on one explicit draw (sire_ref.core.samples) and
 their gradients. One line per array (value = its largest |entry| in ours, max abs and relative
 error, `testing.relative_error`); exit status 1 above --tol, 2 when the oracle is not installed.
 A check that compares nothing FAILS: a NaN or inf anywhere, or a regularizer whose value and
@@ -21,9 +21,9 @@ import sys
 
 import numpy as np
 
-from ..cells import CELLS, get_cell
-from ..regularizers import sire, sub
-from ..samples import ESTIMATORS, sample_sire, sample_sub
+from ..core.cells import CELLS, get_cell
+from ..core.regularizers import sire, sub
+from ..core.samples import ESTIMATORS, sample_sire, sample_sub
 from .testing import compare, numerical_gradient, random_problem
 
 ORACLES = ("fd", "torch", "jax", "keras")
@@ -50,7 +50,7 @@ def finite_difference_report(cell, params, x, lengths, dstates, eps=1e-6):
 
 def oracle_report(framework, cell, params, x, lengths, dstates):
     """Compare forward states and backward() with a framework's autodiff on the same problem."""
-    oracle = importlib.import_module(f"sire_ref.interop.{framework}").oracle
+    oracle = importlib.import_module(f"sire_ref.tools.interop.{framework}").oracle
     states, analytic = analytic_gradients(cell, params, x, lengths, dstates)
     o_states, o_grads, o_dx = oracle(params, x, lengths, dstates)
     return compare(dict(analytic, states=states), dict(o_grads, x=o_dx, states=o_states))
@@ -67,14 +67,14 @@ def regularizer_report(framework, kind, cell, params, x, lengths, draw):
         other = numerical_gradient(value, dict(params, x=x))
         other["value"] = np.asarray(float(out.value))          # fd has no value of its own
     else:
-        oracle = importlib.import_module(f"sire_ref.interop.{framework}").regularizer_oracle
+        oracle = importlib.import_module(f"sire_ref.tools.interop.{framework}").regularizer_oracle
         v, grads, dx = oracle(kind, params, x, draw, lengths)
         other = dict(grads, x=dx, value=np.asarray(v))
     return compare(ours, other)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m sire_ref.gradcheck", description=__doc__.split("\n\n")[1],
+    parser = argparse.ArgumentParser(prog="python -m sire_ref gradcheck", description=__doc__.split("\n\n")[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cell", choices=sorted(CELLS), default="gru", help="cell to check (default gru)")
     parser.add_argument("--oracle", choices=ORACLES, default="torch",

@@ -11,10 +11,10 @@ import numpy as np
 
 
 def require_framework(name):
-    """sire_ref.interop.<name> ("torch", "jax" or "keras") for a test, or pytest.skip naming the
+    """sire_ref.tools.interop.<name> ("torch", "jax" or "keras") for a test, or pytest.skip naming the
     install command when that framework is missing (Keras: with its backend set as interop.keras does)."""
     import pytest
-    module = importlib.import_module(f"sire_ref.interop.{name}")
+    module = importlib.import_module(f"sire_ref.tools.interop.{name}")
     try:
         module.require()
     except ImportError as err:

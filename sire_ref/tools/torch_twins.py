@@ -5,20 +5,20 @@ and shapes; float dtype of params) for a RecurrentSetModel, DeepSets, the CNN ba
 (convnet.ConvNet: F.conv2d, F.max_pool2d) or the point-cloud DeepSets (pointsets: max-subtracted
 linear layers, max pooling), dropout in training mode; `objective(...)`
 is one training step's loss: the task loss plus lambda times R_SIRE (Eq. 4.4) or R_SUB
-(Eq. 4.1) on a draw from sire_ref.samples, batched the way PyTorch code is usually written:
+(Eq. 4.1) on a draw from sire_ref.core.samples, batched the way PyTorch code is usually written:
 
     SIRE "subset": the gathered subsets x_S run through nn.GRU / nn.RNN (padded, the state read
                    at position |S| - 1, s0 where |S| = 0), then two cell steps per order;
     SIRE "prefix": s is the forward pass's own state at position t - 1 (no second fold);
     SUB:           both orders of every subset run as one padded batch of 2N sequences.
 Independent of sire_ref's backward code: autograd differentiates it. Used by
-`python -m sire_ref.bench --experiments` (speed) and by tests (same loss as ours).
+`python -m sire_ref bench --experiments` (speed) and by tests (same loss as ours).
 """
 import numpy as np
 
-from ..convnet import ConvNet
-from ..interop.torch import require as require_torch
-from ..pointsets import EquivariantDeepSets
+from ..models.convnet import ConvNet
+from ..models.pointsets import EquivariantDeepSets
+from .interop.torch import require as require_torch
 
 
 def twin(model, params):

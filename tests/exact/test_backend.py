@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from sire_ref import backend
+from sire_ref.base import backend
 from sire_ref.tools.testing import random_problem, relative_error
 
 

@@ -103,7 +103,7 @@ def test_init_params_is_seeded(cell):
 
 
 def test_gru_sigmoid_is_stable_and_precise_in_both_tails():
-    from sire_ref.cells.gru import sigmoid
+    from sire_ref.core.cells.gru import sigmoid
     a = np.linspace(-30, 30, 61)
     np.testing.assert_allclose(sigmoid(a), 1 / (1 + np.exp(-a)), rtol=1e-15, atol=0)
     with np.errstate(over="raise", invalid="raise", divide="raise"):

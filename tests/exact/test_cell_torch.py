@@ -2,13 +2,13 @@
 import numpy as np
 import pytest
 
-from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
+from sire_ref.tools.interop.torch import INSTALL as TORCH_INSTALL
 
 torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_INSTALL}")
 
-from sire_ref.cells import gru, rnn  # noqa: E402
-from sire_ref.interop.torch import oracle, params_from_torch, params_to_torch  # noqa: E402
+from sire_ref.core.cells import gru, rnn  # noqa: E402
 from sire_ref.tools.gradcheck import oracle_report  # noqa: E402
+from sire_ref.tools.interop.torch import oracle, params_from_torch, params_to_torch  # noqa: E402
 from sire_ref.tools.testing import random_problem, relative_error  # noqa: E402
 
 TOL = 1e-9

@@ -4,9 +4,9 @@ definition written as loops, and everything against PyTorch float64 where torch 
 import numpy as np
 import pytest
 
-from sire_ref.convnet import ConvNet
-from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
+from sire_ref.models.convnet import ConvNet
 from sire_ref.nn import conv, pool
+from sire_ref.tools.interop.torch import INSTALL as TORCH_INSTALL
 from sire_ref.tools.testing import check_layer_gradients, nonzero_relative_error, numerical_gradient
 
 TOL = 1e-7

@@ -1,9 +1,9 @@
-"""sire_ref.crosscheck: a correct user implementation passes; a planted bug is named (which quantity
+"""sire_ref.tools.crosscheck: a correct user implementation passes; a planted bug is named (which quantity
 disagrees first), in PyTorch and in JAX; bad arguments are refused."""
 import numpy as np
 import pytest
 
-from sire_ref import crosscheck
+from sire_ref.tools import crosscheck
 from sire_ref.tools.testing import require_framework
 
 

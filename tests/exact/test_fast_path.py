@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from sire_ref.data.split import Split
-from sire_ref.models import DeepSets, RecurrentSetModel
+from sire_ref.models.recurrent import DeepSets, RecurrentSetModel
 from sire_ref.nn.encoders import Embedding, Equivariant
-from sire_ref.train import TrainConfig, _batch_loss
 from sire_ref.tools.testing import numerical_gradient, relative_error
+from sire_ref.training.loop import TrainConfig, _batch_loss
 
 V, D, B, T = 9, 4, 6, 5
 

@@ -3,7 +3,7 @@ the JAX backend (< 1e-9); stock float32 layers map too; what cannot be mapped is
 import numpy as np
 import pytest
 
-from sire_ref.cells import get_cell
+from sire_ref.core.cells import get_cell
 from sire_ref.tools.gradcheck import oracle_report
 from sire_ref.tools.testing import random_problem, relative_error, require_framework
 

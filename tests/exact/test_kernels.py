@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from sire_ref.tools.testing import random_problem, relative_error
+from sire_ref.core.regularizers import sire
+from sire_ref.core.samples import sample_sire
 from sire_ref.kernels import mathfn
-from sire_ref.models import RecurrentSetModel
-from sire_ref.regularizers import sire
-from sire_ref.samples import sample_sire
+from sire_ref.models.recurrent import RecurrentSetModel
+from sire_ref.tools.testing import random_problem, relative_error
 
 TOL = {np.float64: 1e-12, np.float32: 1e-5}
 
@@ -81,7 +81,7 @@ def test_jitted_tanh_and_sigmoid_are_accurate(dtype):
 @pytest.mark.parametrize("chunk_steps", [1, 2, 3])
 def test_gru_chunked_products_equal_the_reference(monkeypatch, chunk_steps):
     """The GRU groups per-step products C steps at a time; C < T (uneven last chunk) too."""
-    from sire_ref.cells import gru
+    from sire_ref.core.cells import gru
     from sire_ref.kernels import gru as kernel
     B, T, I, H = 3, 7, 2, 4
     monkeypatch.setattr(kernel, "CHUNK_ELEMENTS", chunk_steps * B * 3 * H)

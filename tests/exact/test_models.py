@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from sire_ref.tools.testing import numerical_gradient, relative_error
-from sire_ref.models import DeepSets, RecurrentSetModel
+from sire_ref.models.recurrent import DeepSets, RecurrentSetModel
 from sire_ref.nn.encoders import MLP, Embedding, Equivariant
+from sire_ref.tools.testing import numerical_gradient, relative_error
 
 TOL = 1e-7
 LENGTHS = np.array([5, 1, 3, 5])
@@ -146,7 +146,7 @@ def test_model_regularizer_gradient_reaches_the_encoder(kind):
 
 def test_set_models_refuse_nan_inputs():
     """Issue 28: DeepSets and the point-cloud DeepSets accepted NaN x (the cells refuse it)."""
-    from sire_ref.pointsets import EquivariantDeepSets
+    from sire_ref.models.pointsets import EquivariantDeepSets
     x = np.random.default_rng(8).normal(size=(2, 4, 3))
     x[1, 2, 0] = np.nan
     for model in (DeepSets(3, [3, 4], (5,), 1), EquivariantDeepSets(3, 4, 2, 5)):

@@ -3,10 +3,9 @@ and the optimizers against PyTorch's update rules."""
 import numpy as np
 import pytest
 
-from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
-
-from sire_ref.tools.testing import check_layer_gradients, numerical_gradient, relative_error
 from sire_ref.nn import dropout, embedding, linear, losses, mlp, optim
+from sire_ref.tools.interop.torch import INSTALL as TORCH_INSTALL
+from sire_ref.tools.testing import check_layer_gradients, numerical_gradient, relative_error
 
 TOL = 1e-7
 

@@ -4,11 +4,11 @@ point clouds, and truncated BPTT in the recurrent model. Gradients against centr
 import numpy as np
 import pytest
 
-from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
-from sire_ref.models import RecurrentSetModel
+from sire_ref.models.pointsets import EquivariantDeepSets
+from sire_ref.models.recurrent import RecurrentSetModel
 from sire_ref.nn import equivariant, setpool
 from sire_ref.nn.encoders import MLP
-from sire_ref.pointsets import EquivariantDeepSets
+from sire_ref.tools.interop.torch import INSTALL as TORCH_INSTALL
 from sire_ref.tools.testing import nonzero_relative_error, numerical_gradient
 
 TOL = 1e-7

@@ -4,8 +4,8 @@ ignored backend, the empty prefix draw)."""
 import numpy as np
 import pytest
 
-from sire_ref.regularizers import sire, sire_from_states, sub
-from sire_ref.samples import sample_sire, sample_sub
+from sire_ref.core.regularizers import sire, sire_from_states, sub
+from sire_ref.core.samples import sample_sire, sample_sub
 from sire_ref.tools.testing import random_problem
 
 
@@ -18,7 +18,7 @@ def case(cell):
 
 
 def _points_at_a_caller(warning):
-    """The warning names the code that called the sampler: neither sire_ref/samples.py itself nor
+    """The warning names the code that called the sampler: neither sire_ref/core/samples.py itself nor
     pytest's machinery above the test (mutmut's trampoline may stand in for the test's frame)."""
     return not warning.filename.endswith("samples.py") and "_pytest" not in warning.filename \
         and "pluggy" not in warning.filename

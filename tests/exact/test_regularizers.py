@@ -6,13 +6,11 @@ import warnings
 import numpy as np
 import pytest
 
-from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
-
-from sire_ref.regularizers import sire, sub
-from sire_ref.tools.testing import require_framework
-from sire_ref.samples import enumerate_sire, sample_sire, sample_sub
-from sire_ref.tools.testing import (nonzero_relative_error, numerical_gradient, random_problem,
-                                    relative_error)
+from sire_ref.core.regularizers import sire, sub
+from sire_ref.core.samples import enumerate_sire, sample_sire, sample_sub
+from sire_ref.tools.interop.torch import INSTALL as TORCH_INSTALL
+from sire_ref.tools.testing import (nonzero_relative_error, numerical_gradient, random_problem, relative_error,
+                                    require_framework)
 
 FD_TOL, TORCH_TOL = 1e-7, 1e-9
 ESTIMATORS = ["subset", "prefix"]
@@ -138,7 +136,7 @@ def test_gradients_match_autograd(cell, kind, estimator, through_state, framewor
 def test_exhaustive_draw_matches_torch(cell):
     """Every reachable state and pair of a small batch (enumerate_sire) against autograd."""
     pytest.importorskip("torch", reason=f"torch not installed: {TORCH_INSTALL}")
-    from sire_ref.interop.torch import regularizer_oracle
+    from sire_ref.tools.interop.torch import regularizer_oracle
 
     params, x, _ = _case(cell, seed=8, batch=2, seq_len=4)
     smp = enumerate_sire(np.array([4, 3]))
@@ -199,7 +197,7 @@ def test_bad_samples_are_rejected(cell):
         sub(cell, params, x, bad, lengths)
     with pytest.raises(TypeError, match="samples must be a dict with keys"):
         sub(cell, params, x, smp, lengths)
-    with pytest.raises(TypeError, match="cell must be sire_ref.cells.rnn"):
+    with pytest.raises(TypeError, match="cell must be sire_ref.core.cells.rnn"):
         sire("gru", params, x, smp, lengths)
 
 
@@ -224,7 +222,7 @@ def test_a_draw_for_other_lengths_is_refused(cell, kind):
 @pytest.mark.parametrize("kind", ["sire", "sub"])
 def test_parameters_are_validated_once_per_call(cell, problem, kind, monkeypatch):
     """One public call checks (and NaN-scans) the parameters once, not once per step or sample."""
-    from sire_ref.cells import recurrence
+    from sire_ref.core.cells import recurrence
     params, x, lengths, _ = problem
     seen = []
     original = recurrence.check_array
@@ -242,7 +240,7 @@ def test_parameters_are_validated_once_per_call(cell, problem, kind, monkeypatch
 def test_sire_from_states_equals_the_prefix_fold(cell, problem, backend):
     """Reading s from the forward states, then backpropagating dstates through that forward,
     gives sire()'s value and every gradient (dx included) on the same prefix draw."""
-    from sire_ref.regularizers import sire_from_states
+    from sire_ref.core.regularizers import sire_from_states
     params, x, lengths, _ = problem
     draw = _draw("sire", 11, lengths, "prefix", n=9)
     assert (draw["size"] == 0).any() and (draw["size"] > 0).any()       # both branches of s
@@ -257,7 +255,7 @@ def test_sire_from_states_equals_the_prefix_fold(cell, problem, backend):
 
 
 def test_sire_from_states_refuses_a_subset_draw(cell, problem):
-    from sire_ref.regularizers import sire_from_states
+    from sire_ref.core.regularizers import sire_from_states
     params, x, lengths, _ = problem
     states, _ = cell.forward(params, x, lengths)
     with pytest.raises(ValueError, match='must be a "prefix" draw'):

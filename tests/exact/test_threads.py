@@ -10,8 +10,8 @@ import pytest
 PROBE = """
 import json, numpy as np
 from threadpoolctl import threadpool_info
-from sire_ref.threads import blas_threads
-from sire_ref.cells import gru
+from sire_ref.base.threads import blas_threads
+from sire_ref.core.cells import gru
 with blas_threads(1):
     rng = np.random.default_rng(0)
     p = gru.init_params(3, 8, rng)
@@ -33,7 +33,7 @@ def test_every_blas_pool_is_pinned_inside_a_jitted_call():
 
 
 def test_bad_thread_count_is_refused():
-    from sire_ref.threads import blas_threads
+    from sire_ref.base.threads import blas_threads
     with pytest.raises(ValueError, match="threads"):
         with blas_threads(0):
             pass

@@ -3,9 +3,9 @@ dense one-hot input gives (states, every gradient), with no dx."""
 import numpy as np
 import pytest
 
+from sire_ref.core.regularizers import sire, sub
+from sire_ref.core.samples import sample_sire, sample_sub
 from sire_ref.nn import inputs, linear
-from sire_ref.regularizers import sire, sub
-from sire_ref.samples import sample_sire, sample_sub
 from sire_ref.tools.testing import random_problem, relative_error
 
 V = 7

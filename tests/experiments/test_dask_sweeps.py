@@ -11,7 +11,7 @@ import time
 import pytest
 
 from sire_ref.experiments.integer_tasks import RunSpec, run_one
-from sire_ref.experiments.sweep import SweepFailed, run_sweep
+from sire_ref.experiments.runner.sweep import SweepFailed, run_sweep
 from sire_ref.tools.testing import wait_for
 
 pytestmark = pytest.mark.slow

@@ -8,11 +8,11 @@ from itertools import permutations
 import numpy as np
 import pytest
 
+from sire_ref.base.io import CorruptFileError, read_record
+from sire_ref.core.samples import permute_rows
 from sire_ref.data.arithmetic import make_split
-from sire_ref.data.split import permute_rows
 from sire_ref.experiments.pisgd import predict_vote, vote
-from sire_ref.experiments.sweep import result_path, run_sweep
-from sire_ref.io import CorruptFileError, read_record
+from sire_ref.experiments.runner.sweep import result_path, run_sweep
 from sire_ref.nn.encoders import Embedding
 
 
@@ -74,7 +74,7 @@ def test_vote_takes_the_most_frequent_rounded_value():
 
 
 def test_predict_vote_on_an_invariant_model_equals_the_single_order():
-    from sire_ref.models import DeepSets
+    from sire_ref.models.recurrent import DeepSets
     rng = np.random.default_rng(1)
     model = DeepSets(1, [4, 6], (5,), 1, encoder=Embedding(10, 4, frozen=True))
     params = model.init(rng)
@@ -121,7 +121,7 @@ def test_sweep_rejects_bad_specs(tmp_path):
 def test_a_failing_run_is_reported_and_the_sweep_goes_on(tmp_path):
     """Issue 13.3: the failing spec's traceback and spec are reported, the other runs finish and are
     kept, and SweepFailed names the failed runs; a rerun retries only them."""
-    from sire_ref.experiments.sweep import SweepFailed
+    from sire_ref.experiments.runner.sweep import SweepFailed
     specs = [_Spec("a", 1), _Spec("f", 2, fail=True), _Spec("c", 3)]
     lines = []
     with pytest.raises(SweepFailed, match="1 of 3 runs failed: f;") as err:

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from sire_ref.constructions import parity_rnn
+from sire_ref.core.constructions import parity_rnn
 from sire_ref.data.parity import TEST_BUCKETS, make_data
 from sire_ref.experiments import parity
 

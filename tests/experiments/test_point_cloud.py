@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from sire_ref.data import modelnet
 from sire_ref.experiments import point_cloud
 
 TINY = ["--points", "100", "--seeds", "1", "--width", "6", "--epochs", "1"]
@@ -47,11 +48,11 @@ def test_paper_preset_widths_and_truncation():
     spec = next(s for s in specs if s.points == 5000 and s.method == "sire")
     model, config = point_cloud.build(spec, 40)
     assert model.hidden_size == 512 and model.tbptt == 1000 and config.lam == 0.1 and config.batch_size == 200
-    assert config.estimator == "prefix" and config.augment == "pointcloud" and config.permute_inputs
+    assert config.estimator == "prefix" and config.augment is modelnet.augment and config.permute_inputs
     small = next(s for s in specs if s.points == 1000 and s.method == "deepsets")
     model, config = point_cloud.build(small, 40)
     assert model.width == 256 and config.weight_decay == 1e-7 and config.eps == 1e-3 and config.clip == 5.0
-    assert config.augment == "none"                       # the authors' code augments at 5000 points only
+    assert config.augment is None                       # the authors' code augments at 5000 points only
 
 
 def test_the_sire_model_reads_the_set_through_deepsets_phi_and_rho():
@@ -63,7 +64,7 @@ def test_the_sire_model_reads_the_set_through_deepsets_phi_and_rho():
     model, config = point_cloud.build(spec, 6)
     assert model.encoder == Equivariant((3, 8, 8, 8), "tanh") and model.head_sizes == [8, 8, 6]
     assert (model.state_dropout, model.head_dropout) == (0.5, 0.5)
-    assert config.permute_inputs and config.augment == "none"
+    assert config.permute_inputs and config.augment is None
     fixed = point_cloud.build(point_cloud.specs_for(point_cloud.parse(["--no-reshuffle"]))[0], 6)[1]
     assert not fixed.permute_inputs
     # phi sees the set: moving one point changes the GRU input of another point

@@ -5,11 +5,10 @@ import pytest
 
 from sire_ref.data import arithmetic, modelnet, perturbed_mnist
 from sire_ref.data.split import Split
-from sire_ref.experiments import report
 from sire_ref.experiments.pisgd import vote
-from sire_ref.models import RecurrentSetModel
-from sire_ref.train import TrainConfig, score, train
-
+from sire_ref.experiments.runner import report
+from sire_ref.models.recurrent import RecurrentSetModel
+from sire_ref.training.loop import TrainConfig, score, train
 
 # -- choices are made on validation data only ------------------------------------------------
 

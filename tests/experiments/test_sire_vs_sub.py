@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sire_ref.experiments import sire_vs_sub
-from sire_ref.experiments.report import paired_difference, verdict
+from sire_ref.experiments.runner.report import paired_difference, verdict
 
 
 def _record(method, lam, seed, val, test, task_curve=(9.0, 3.0, 1.5, 0.5)):

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 SCRIPT = textwrap.dedent("""
     import dataclasses, os, sys, time
-    from sire_ref.experiments.sweep import run_sweep
+    from sire_ref.experiments.runner.sweep import run_sweep
 
     @dataclasses.dataclass(frozen=True)
     class Spec:

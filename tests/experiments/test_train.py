@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from sire_ref.data.parity import make_split
-from sire_ref.models import DeepSets, RecurrentSetModel
-from sire_ref.train import RunOptions, Split, TrainConfig, train
+from sire_ref.data.split import Split
+from sire_ref.models.recurrent import DeepSets, RecurrentSetModel
+from sire_ref.training.loop import RunOptions, TrainConfig, train
 
 
 def _data():
@@ -144,7 +145,7 @@ def _damage(path, how):
 @pytest.mark.parametrize("how", ["empty", "truncated", "garbage", "bitflip"])
 def test_a_damaged_checkpoint_names_the_file_and_the_remedy(tmp_path, how):
     """Issue 11.3: never a raw zipfile/numpy traceback; the error says which file and what to do."""
-    from sire_ref.io import CorruptFileError
+    from sire_ref.base.io import CorruptFileError
     train(_model(), _data(), _config(epochs=2), out_dir=tmp_path, options=EVERY_EPOCH, log=lambda s: None)
     _damage(tmp_path / "run.ckpt.npz", how)
     with pytest.raises(CorruptFileError, match=r"run.ckpt.npz: .*move it aside") as err:
@@ -157,8 +158,8 @@ def test_a_damaged_checkpoint_names_the_file_and_the_remedy(tmp_path, how):
 
 @pytest.mark.parametrize("how", ["empty", "truncated", "garbage", "bitflip"])
 def test_a_damaged_result_record_is_detected(tmp_path, how):
-    from sire_ref.io import CorruptFileError
-    from sire_ref.train import load_result
+    from sire_ref.base.io import CorruptFileError
+    from sire_ref.training.loop import load_result
     train(_model(), _data(), _config(epochs=2), out_dir=tmp_path, log=lambda s: None)
     assert load_result(tmp_path, "run")["epochs_run"] == 2
     _damage(tmp_path / "run.json", how)
@@ -167,8 +168,8 @@ def test_a_damaged_result_record_is_detected(tmp_path, how):
 
 
 def test_a_checkpoint_of_another_format_is_refused(tmp_path):
-    from sire_ref import checkpoint
-    from sire_ref.io import CorruptFileError
+    from sire_ref.base.io import CorruptFileError
+    from sire_ref.training import checkpoint
     train(_model(), _data(), _config(epochs=2), out_dir=tmp_path, log=lambda s: None)
     path = str(tmp_path / "run.ckpt.npz")
     with np.load(path) as z:
@@ -240,7 +241,7 @@ def test_regularizer_on_unlabelled_sequences_is_computed_on_them():
     sequences drawn from data["unlabelled"] (recomputed here from a copy of the generator)."""
     from sire_ref.nn import losses
     from sire_ref.nn.encoders import Embedding
-    from sire_ref.train import _batch_loss
+    from sire_ref.training.loop import _batch_loss
     rng = np.random.default_rng(0)
     model = RecurrentSetModel(1, 6, 1, cell="gru", encoder=Embedding(10, 4, frozen=True))
     params = model.init(rng)

@@ -1,20 +1,20 @@
-"""The package's floors: nothing imports from a floor above its own, and there is no import cycle.
+"""The package's floors are its folders: nothing imports from a folder above its own, and there is
+no import cycle.
 
-Floors, bottom up (a module may import its own floor and the ones below):
-    0 backend, validate, io, threads  arrays, checks, atomic files, BLAS thread pools
-    1 nn                              layers, losses, optimizers, encoders
-    2 cells, kernels                  the recurrent cells (Eq. 2.1-2.2) and their numba twins
-    3 samples, constructions          SIRE / SUB draws; hand-built networks (Eq. 3.2)
-    4 regularizers, invariance        R_SIRE (Eq. 4.4), R_SUB (Eq. 4.1); exhaustive gaps and bounds
-    5 models, convnet, pointsets      set models (Eq. 1.1, 2.2); the CNN and point-cloud DeepSets
-      data                            data sets
-    6 train, checkpoint, interop,     the training loop; framework maps; how invariant a
-      diagnostics                     trained model is
-    7 experiments                     the paper's Section 6
-    8 tools, crosscheck               gradcheck, bench, gpucheck, diagnose, testing; bring-your-own checks
-The entry-point shims sire_ref/{bench,gradcheck,gpucheck,diagnose}.py sit at the top (floor 9).
-Read from the source with ast (function-level imports included), so a lazy import that
-climbs a floor is caught too.
+Floors, bottom up (a module may import its own folder and the ones below; the floor of a module is
+the folder it sits in, directly under sire_ref/):
+    0 base         where arrays live, argument checks, atomic files, BLAS thread pools
+    1 nn, data     layers, losses, optimizers; data sets
+    2 kernels      the numba twins of the cells (loaded by the cells on first use)
+    3 core         the paper's math: cells (Eq. 2.1-2.2), samplers, R_SUB / R_SIRE (Eq. 4.1, 4.4),
+                   the parity construction (Eq. 3.2), invariance checks (Theorem 5, Lemma 6)
+    4 models       the recurrent set model, DeepSets, the point-set models, the CNN
+    5 training     the loop, checkpoints, diagnostics of a trained model
+    6 experiments  the paper's Section 6, and runner/ (command line, sweeps, reports, ledger)
+    7 tools        gradcheck, bench, gpucheck, diagnose, testing, interop, crosscheck
+The top of sire_ref/ holds folders only, plus __init__.py and __main__.py (`python -m sire_ref <command>`,
+above every floor). Imports are read from the source with ast (function-level imports included), so a
+lazy import that climbs a floor is caught too.
 """
 import ast
 import pathlib
@@ -22,14 +22,12 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2] / "sire_ref"
-FLOORS = {"backend": 0, "validate": 0, "io": 0, "threads": 0, "nn": 1, "cells": 2, "kernels": 2, "samples": 3,
-          "constructions": 3, "regularizers": 4, "invariance": 4, "models": 5, "convnet": 5, "pointsets": 5, "data": 5, "train": 6, "checkpoint": 6, "diagnostics": 6,
-          "interop": 6, "experiments": 7, "tools": 8, "crosscheck": 8, "bench": 9, "gradcheck": 9, "gpucheck": 9,
-          "diagnose": 9}
+FLOORS = {"base": 0, "nn": 1, "data": 1, "kernels": 2, "core": 3, "models": 4, "training": 5,
+          "experiments": 6, "tools": 7, "__main__": 8}
 
 
 def _top(module_path):
-    """'sire_ref.cells.gru' -> 'cells' (the package-level name that decides the floor)."""
+    """'sire_ref.core.cells.gru' -> 'cells' (the package-level name that decides the floor)."""
     parts = module_path.split(".")
     return parts[1] if len(parts) > 1 else None
 
@@ -85,14 +83,27 @@ def test_every_module_has_a_floor():
     assert tops <= set(FLOORS), f"modules without a floor: {sorted(tops - set(FLOORS))}"
 
 
+def test_the_top_holds_folders_only():
+    loose = sorted(p.name for p in ROOT.glob("*.py") if p.name not in ("__init__.py", "__main__.py"))
+    assert loose == [], f"modules at the top of sire_ref/ (each belongs in a floor's folder): {loose}"
+    folders = {p.name for p in ROOT.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders == set(FLOORS) - {"__main__"}, f"folders without a floor: {sorted(folders - set(FLOORS))}"
+
+
+@pytest.mark.parametrize("folder", sorted(set(FLOORS) - {"__main__"}))
+def test_each_floor_says_its_purpose(folder):
+    doc = ast.get_docstring(ast.parse((ROOT / folder / "__init__.py").read_text()))
+    assert doc and len(doc.split()) >= 5, f"sire_ref/{folder}/__init__.py needs a docstring saying what the floor holds"
+
+
 def test_no_import_climbs_a_floor():
     assert violations() == []
 
 
 def test_the_check_sees_a_climbing_import():
-    """Planted: pretend cells sat below nn (they import nn.activations.sigmoid)."""
-    planted = dict(FLOORS, nn=3)
-    assert any("sire_ref.cells.gru" in v and "nn" in v for v in violations(planted))
+    """Planted: pretend core sat below nn (the cells import nn.activations.sigmoid)."""
+    planted = dict(FLOORS, nn=4)
+    assert any("sire_ref.core.cells.gru" in v and "nn" in v for v in violations(planted))
 
 
 def test_no_import_cycle_between_modules():
@@ -124,6 +135,7 @@ def test_no_import_cycle_between_modules():
 
 def test_version_is_the_one_in_pyproject():
     import re
+
     import sire_ref
     pyproject = (ROOT.parent / "pyproject.toml").read_text()
     assert sire_ref.__version__ == re.search(r'^version = "(.*)"', pyproject, flags=re.M).group(1)

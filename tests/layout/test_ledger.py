@@ -4,7 +4,7 @@ import json
 import pathlib
 import shutil
 
-from sire_ref.experiments import ledger
+from sire_ref.experiments.runner import ledger
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIGURES = ROOT / "figures"
@@ -15,6 +15,7 @@ def test_the_committed_ledger_matches_its_records(capsys):
 
 
 def test_a_changed_record_makes_the_check_fail(tmp_path, capsys):
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
     tmp_path = tmp_path / "figures"
     shutil.copytree(FIGURES, tmp_path)
     assert ledger.main(["--figures", str(tmp_path), "--check"]) == 0
@@ -38,3 +39,18 @@ def test_every_row_has_a_verdict_and_a_record_or_says_not_run():
 
 def test_the_readme_links_the_ledger():
     assert "figures/README.md" in (ROOT / "README.md").read_text()
+
+
+def test_a_changed_table_at_a_glance_makes_the_check_fail(tmp_path, capsys):
+    shutil.copytree(FIGURES, tmp_path / "figures")
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index(ledger.GLANCE[0])
+    row = readme.index("| Parity", start)
+    (tmp_path / "README.md").write_text(readme[:row] + readme[row:].replace("reproduced", "not reproduced", 1))
+    assert ledger.main(["--figures", str(tmp_path / "figures"), "--check"]) == 1
+    assert "README.md differs from what the records give" in capsys.readouterr().err
+
+
+def test_every_section_has_its_page():
+    for section in dict.fromkeys(r[0] for r in ledger.build(str(FIGURES))):
+        assert (FIGURES / ledger.page_of(section)).exists(), section

@@ -1,17 +1,17 @@
-"""sire_ref.diagnostics: zero where a model is invariant by construction, positive where it is not,
+"""sire_ref.training.diagnostics: zero where a model is invariant by construction, positive where it is not,
 the SIRE estimate equal to the regularizer, and the bound never below the gap it bounds."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from sire_ref import diagnostics as D
+from sire_ref.core.regularizers import sire
+from sire_ref.core.samples import sample_sire
 from sire_ref.data.parity import make_data
 from sire_ref.data.split import Split
-from sire_ref.models import DeepSets, RecurrentSetModel
+from sire_ref.models.recurrent import DeepSets, RecurrentSetModel
 from sire_ref.nn.params import take
-from sire_ref.regularizers import sire
-from sire_ref.samples import sample_sire
-from sire_ref.train import TrainConfig
+from sire_ref.training import diagnostics as D
+from sire_ref.training.loop import TrainConfig
 
 
 def _split(rng, B=60, T=7, I=2, min_len=0):

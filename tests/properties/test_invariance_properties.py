@@ -8,12 +8,12 @@ none passes vacuously (the `ci` profile of tests/conftest.py is derandomized).
 """
 import numpy as np
 import pytest
+from finite_state import OneBadTransition, ReachableOnly, ShallowOnly, swap_gap
 from hypothesis import event, given, strategies as st, target
 
-from finite_state import OneBadTransition, ReachableOnly, ShallowOnly, swap_gap
-from sire_ref.cells import gru, rnn
-from sire_ref.invariance import (adjacent_swap_bound, cell_update, fold, pair_gaps, permutation_gaps,
-                                 state_lipschitz_bound)
+from sire_ref.core.cells import gru, rnn
+from sire_ref.core.invariance import (adjacent_swap_bound, cell_update, fold, pair_gaps, permutation_gaps,
+                                      state_lipschitz_bound)
 
 seeds = st.integers(0, 2 ** 32 - 1)
 

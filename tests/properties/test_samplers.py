@@ -1,4 +1,4 @@
-"""The SIRE and SUB samplers draw what sire_ref/samples.py says, with the stated probabilities.
+"""The SIRE and SUB samplers draw what sire_ref/core/samples.py says, with the stated probabilities.
 
 Validity (shapes, ranges, distinct positions) is a Hypothesis property; the distributions are
 checked exactly on small lengths: every possible row is enumerated with its probability from
@@ -15,7 +15,7 @@ import numpy as np
 from hypothesis import assume, example, given, strategies as st
 from scipy.stats import chisquare
 
-from sire_ref.samples import check_samples, enumerate_sire, sample_sire, sample_sub
+from sire_ref.core.samples import check_samples, enumerate_sire, sample_sire, sample_sub
 
 ALPHA = 1e-4
 PER_ROW = 200

@@ -1,4 +1,4 @@
-"""`python -m sire_ref.bench` runs for a new user, with and without torch; no timing is asserted."""
+"""`python -m sire_ref bench` runs for a new user, with and without torch; no timing is asserted."""
 import json
 import sys
 

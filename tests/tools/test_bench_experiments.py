@@ -5,20 +5,20 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
+from sire_ref.tools.interop.torch import INSTALL as TORCH_INSTALL
 
 torch = pytest.importorskip("torch", reason=f"the PyTorch twins need torch ({TORCH_INSTALL})")
 
 from sire_ref.tools import bench_experiments, torch_twins  # noqa: E402
-from sire_ref.train import _batch_loss  # noqa: E402
 from sire_ref.tools.testing import relative_error  # noqa: E402
+from sire_ref.training.loop import _batch_loss  # noqa: E402
 
 CONFIGS = bench_experiments.experiment_configs(quick=True)
 
 
 @pytest.mark.parametrize("name, factory, config, data_factory", CONFIGS, ids=[c[0] for c in CONFIGS])
 def test_torch_twin_computes_our_objective_and_gradients(name, factory, config, data_factory):
-    config = dataclasses.replace(config, augment="none", permute_inputs=False)   # the twin reads the batch as given
+    config = dataclasses.replace(config, augment=None, permute_inputs=False)   # the twin reads the batch as given
     model, params, split, _ = bench_experiments._setup(factory, config, data_factory, "float64")
     for attr in ("dropout_rate", "state_dropout", "head_dropout"):   # torch draws its own masks: compare without
         if getattr(model, attr, 0) > 0:

@@ -1,4 +1,4 @@
-"""`python -m sire_ref.diagnose PATH` on a real (tiny) parity sweep: tables, JSON, figure; and the
+"""`python -m sire_ref diagnose PATH` on a real (tiny) parity sweep: tables, JSON, figure; and the
 refusals: a checkpoint of another run, a missing checkpoint, an experiment it does not know."""
 import json
 import os
@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from sire_ref.base.io import write_record
 from sire_ref.experiments import parity
-from sire_ref.io import write_record
 from sire_ref.tools.diagnose import main
 
 pytestmark = pytest.mark.slow
@@ -39,7 +39,7 @@ def test_diagnose_a_sweep(sweep, capsys):
 
 def test_diagnose_one_record_from_the_command_line(sweep, tmp_path):
     record = next(p for p in (sweep / "results").glob("rnn-*.json"))
-    done = subprocess.run([sys.executable, "-m", "sire_ref.diagnose", str(record), "--orders", "2",
+    done = subprocess.run([sys.executable, "-m", "sire_ref", "diagnose", str(record), "--orders", "2",
                            "--sire-samples", "20", "--out", str(tmp_path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert len(json.loads((tmp_path / "diagnose.json").read_text())["runs"]) == 1

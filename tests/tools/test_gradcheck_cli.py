@@ -1,13 +1,12 @@
-"""The user-facing command `python -m sire_ref.gradcheck`: passes on our cells, fails on a broken one."""
+"""The user-facing command `python -m sire_ref gradcheck`: passes on our cells, fails on a broken one."""
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from sire_ref.interop.torch import INSTALL as TORCH_INSTALL
-
 from sire_ref.tools import gradcheck
+from sire_ref.tools.interop.torch import INSTALL as TORCH_INSTALL
 from sire_ref.tools.testing import relative_error, require_framework
 
 
@@ -48,7 +47,7 @@ def test_all_zero_arrays_fail(monkeypatch, capsys):
 
 
 def test_broken_backward_makes_the_command_fail(monkeypatch, capsys):
-    from sire_ref.cells import rnn
+    from sire_ref.core.cells import rnn
     original = rnn.backward
 
     def broken(params, cache, dstates):
@@ -64,7 +63,7 @@ def test_broken_backward_makes_the_command_fail(monkeypatch, capsys):
 @pytest.mark.parametrize("cell_name", ["rnn", "gru"])
 def test_torch_oracle_command_exits_zero(cell_name):
     pytest.importorskip("torch", reason=f"torch not installed: {TORCH_INSTALL}")
-    done = subprocess.run([sys.executable, "-m", "sire_ref.gradcheck", "--cell", cell_name,
+    done = subprocess.run([sys.executable, "-m", "sire_ref", "gradcheck", "--cell", cell_name,
                            "--oracle", "torch"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PASS" in done.stdout and "states" in done.stdout
@@ -97,7 +96,7 @@ def test_a_wrong_regularizer_gradient_fails_against_the_oracle(monkeypatch, caps
 
 
 def test_help_lists_every_option():
-    done = subprocess.run([sys.executable, "-m", "sire_ref.gradcheck", "--help"], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "sire_ref", "gradcheck", "--help"], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0
     for flag in ("--cell", "--oracle", "--regularizer", "--estimator", "--samples", "--seed", "--batch",
@@ -107,7 +106,7 @@ def test_help_lists_every_option():
 
 def test_missing_torch_gives_a_clear_error(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
-    from sire_ref.interop import torch as interop
+    from sire_ref.tools.interop import torch as interop
     with pytest.raises(ImportError, match="needs PyTorch: pip install"):
         interop.params_to_torch({})
     assert gradcheck.main(["--cell", "gru", "--oracle", "torch"]) == 2
@@ -115,9 +114,18 @@ def test_missing_torch_gives_a_clear_error(monkeypatch, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", ["sire_ref.bench", "sire_ref.gpucheck", "sire_ref.gradcheck"])
-def test_the_short_command_names_still_run(command):
-    """The tools moved to sire_ref/tools/; `python -m sire_ref.<tool>` keeps working."""
-    done = subprocess.run([sys.executable, "-m", command, "--help"], capture_output=True, text=True,
+@pytest.mark.parametrize("command", ["gradcheck", "bench", "diagnose", "gpucheck", "ledger"])
+def test_each_command_runs_from_the_one_entry(command):
+    """`python -m sire_ref <command>` is the one entry to the library's commands."""
+    done = subprocess.run([sys.executable, "-m", "sire_ref", command, "--help"], capture_output=True, text=True,
                           timeout=120)
-    assert done.returncode == 0 and f"python -m {command}" in done.stdout
+    assert done.returncode == 0 and f"python -m sire_ref {command}" in done.stdout, done.stdout + done.stderr
+
+
+def test_the_entry_lists_its_commands_and_refuses_others(capsys):
+    from sire_ref.__main__ import COMMANDS, main
+    assert main([]) == 0
+    listed = capsys.readouterr().out
+    assert all(f"  {name}  " in listed for name in COMMANDS), listed
+    assert main(["gradchek"]) == 2
+    assert "unknown command 'gradchek'" in capsys.readouterr().err

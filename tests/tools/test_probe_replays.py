@@ -3,9 +3,9 @@ naming the argument and what to do."""
 import numpy as np
 import pytest
 
-from sire_ref.cells import gru
-from sire_ref.regularizers import sire, sub
-from sire_ref.samples import sample_sire, sample_sub
+from sire_ref.core.cells import gru
+from sire_ref.core.regularizers import sire, sub
+from sire_ref.core.samples import sample_sire, sample_sub
 
 
 def test_bench_only_without_experiments_is_refused(capsys):
@@ -45,7 +45,7 @@ def test_a_misspelt_backend_is_refused_even_on_an_empty_draw(kind):
 
 def _parse(argv):
     from sire_ref.experiments import sire_vs_sub
-    from sire_ref.experiments.cli import parse_args
+    from sire_ref.experiments.runner.cli import parse_args
     return parse_args("sire_vs_sub", sire_vs_sub.__doc__, sire_vs_sub.PRESETS, argv)
 
 
@@ -71,7 +71,8 @@ def test_an_output_folder_that_is_a_file_or_cannot_be_made_is_refused(option, tm
 
 def test_ctrl_c_in_a_sweep_ends_with_the_message_and_status_130_not_a_traceback(tmp_path, capsys):
     from types import SimpleNamespace
-    from sire_ref.experiments import cli
+
+    from sire_ref.experiments.runner import cli
 
     class Spec(SimpleNamespace):
         pass
@@ -102,7 +103,7 @@ def test_diagnose_never_advises_moving_a_file_it_does_not_own(tmp_path, capsys):
     assert "not a sire_ref run record" in err and "mv " not in err and "move it aside" not in err
     checkpoints = tmp_path / "sweep" / "checkpoints"
     checkpoints.mkdir(parents=True)
-    from sire_ref.io import write_record
+    from sire_ref.base.io import write_record
     write_record(str(checkpoints / "run.json"), {"history": []})       # what train() writes there
     assert diagnose.main([str(checkpoints)]) == 2
     assert "a record without a run spec" in capsys.readouterr().err
@@ -110,7 +111,7 @@ def test_diagnose_never_advises_moving_a_file_it_does_not_own(tmp_path, capsys):
 
 def test_a_flax_lstm_is_refused_by_name():
     pytest.importorskip("flax", reason="needs flax: pip install -e '.[jax]'")
-    from sire_ref.interop.jax import params_from_flax
+    from sire_ref.tools.interop.jax import params_from_flax
     lstm = {"params": {g: {"kernel": np.zeros((2, 3)), "bias": np.zeros(3)} for g in ("ii", "if", "ig", "io")}}
     with pytest.raises(ValueError, match=r"submodules \['if', 'ig', 'ii', 'io'\]; sire_ref maps a SimpleCell or "
                                          r"a GRUCell only"):

@@ -1,0 +1,312 @@
+r"""The two model families of the experiments, as params + forward/backward (no hidden state).
+
+RecurrentSetModel:  e_t = enc(x_t);  s_T = f(s_0, e_1..e_T) (Eq. 2.2, the cell);  y = offset + scale * head(s_T)
+                    (enc may read the whole set, e = enc(x_1..x_T): nn.encoders.Equivariant)
+DeepSets (Eq. 1.1): e_t = enc(x_t);  y = offset + scale * rho( sum_{t < length} phi(e_t) )
+
+enc is the identity or an encoder of `sire_ref.nn.encoders` (Embedding of integer tokens,
+MLP); head, phi and rho are MLPs. offset and scale are fixed constants (not learned): the
+affine target rescaling of experiments.integer_tasks for regression targets in the hundreds.
+A model object holds only its configuration; params are a flat dict with names
+"encoder.*", "cell.*", "head.*" / "phi.*", "rho.*". Names in `model.frozen` are not
+trained (a frozen embedding).
+
+backend: None or "numpy" run the plain reference: encoder, then cell, then head. "numba",
+"auto" (numba on the CPU, CuPy on a GPU) or "cupy" take the fast path, the same math to
+round-off (tests hold the two equal): the cell's sequence passes run on that backend; an
+Embedding is folded into the next layer (Embedding.fold: tokens read as one-hot rows, a row
+gather instead of the input product, sire_ref.nn.inputs); and SIRE's "prefix" estimator
+reads its reached states from the forward pass (regularizers.sire_from_states) instead of
+folding the prefixes again.
+
+forward(params, x, lengths, train=False, rng=None) -> (y (B, out), cache)
+backward(params, cache, dy, dstates=None) -> grads (keys of params); dstates: an extra
+    gradient on the forward's cell states (B, T, H), from `regularizer`. forward keeps copies
+    of params and x, and backward refuses any other shape, dtype or value (other params, or
+    arrays changed in place in between): the gradient would silently belong to neither.
+regularizer(params, x, lengths, rng, kind, n_samples, estimator, forward_cache=None)
+    -> Regularized(value, grads, dstates)   (recurrent only; dstates is None unless the
+    fast path read the forward_cache's states)
+"""
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+from ..base.backend import array_module
+from ..base.validate import check_array, check_lengths, check_made_from, remember
+from ..core.cells import get_cell
+from ..core.regularizers import sire, sire_from_states, sub
+from ..core.samples import sample_sire, sample_sub
+from ..nn import dropout, mlp
+from ..nn.encoders import MLP, Embedding
+from ..nn.params import add_into, prefixed, take
+
+
+class RecurrentCache(NamedTuple):
+    """RecurrentSetModel.forward's cache: encoder, cell, dropout and head caches, the cell's states
+    (B, T, H), the cell's params as the inputs see them (folded on the fast path), the inputs
+    the cell read, and made_from: (copies of params and x, the caller's x) for backward's check."""
+    enc: object
+    cell: object
+    drop: object
+    head: object
+    states: object
+    cell_params: dict
+    inputs: object
+    made_from: tuple
+
+
+class DeepSetsCache(NamedTuple):
+    """DeepSets.forward's cache: encoder, phi and rho caches, the length mask, phi's params as
+    the inputs see them, and made_from like RecurrentCache's."""
+    enc: object
+    phi: object
+    rho: object
+    mask: object
+    phi_params: dict
+    made_from: tuple
+
+
+class Regularized(NamedTuple):
+    """value: R; grads: dR/dparams (keys of params); dstates: dR/d(the forward's cell states)
+    (B, T, H) for the caller's backward, or None when the regularizer folded its own states."""
+    value: object
+    grads: dict
+    dstates: Optional[object] = None
+
+
+FAST_BACKENDS = ("numba", "auto", "cupy")
+FIRST_WEIGHT = {"cell": "weight_ih", "phi": "0.weight"}     # the weight an Embedding folds into
+
+
+class _Encoded:
+    """Shared front end: the optional encoder, the fixed output rescaling, the fast path's switch."""
+
+    def __init__(self, encoder, offset, scale, backend):
+        if encoder is not None and not isinstance(encoder, (Embedding, MLP)):
+            raise TypeError(f"encoder must be None, sire_ref.nn.encoders.Embedding(...) or "
+                            f"sire_ref.nn.encoders.MLP(...), got {encoder!r}")
+        if backend not in (None, "numpy") + FAST_BACKENDS:
+            raise ValueError(f"backend must be None, 'numpy', 'numba', 'auto' or 'cupy', got {backend!r}")
+        self.encoder, self.offset, self.scale = encoder, float(offset), float(scale)
+        self.frozen = set(encoder.frozen_names) if encoder is not None else set()
+        self.backend = backend
+        self.fold_embedding = isinstance(encoder, Embedding) and backend in FAST_BACKENDS
+
+    def _first_layer(self, params, name, x):
+        """(params of layer `name` as the inputs see them, inputs, encoder cache): the folded
+        weight and the raw tokens on the fast path, else the layer's own params and enc(x)."""
+        layer = take(name, params)
+        if self.fold_embedding:
+            key = FIRST_WEIGHT[name]
+            return dict(layer, **{key: self.encoder.fold(params, layer[key])}), x, None
+        e, c_enc = self._encode(params, x)
+        return layer, e, c_enc
+
+    def _first_layer_backward(self, params, name, g_layer, de, c_enc, grads):
+        """Add a first layer's gradients (unfolding them on the fast path) and the encoder's."""
+        if self.fold_embedding:
+            key = FIRST_WEIGHT[name]
+            g_layer[key], g_enc = self.encoder.unfold(params, params[f"{name}.{key}"], g_layer[key])
+            for k, g in g_enc.items():
+                grads[k] += g
+        else:
+            self._encode_backward(params, c_enc, de, grads)
+        add_into(grads, name, g_layer)
+
+    def _init_encoder(self, rng, dtype):
+        return {} if self.encoder is None else self.encoder.init(rng, dtype)
+
+    def encode(self, params, x):
+        """The inputs as the first layer reads them, e = enc(x) (B, T, E), or x without an encoder."""
+        return self._encode(params, x)[0]
+
+    def _encode(self, params, x):
+        return (x, None) if self.encoder is None else self.encoder.forward(params, x)
+
+    def _encode_backward(self, params, cache, de, grads):
+        if self.encoder is not None:
+            for k, g in self.encoder.backward(params, cache, de).items():
+                grads[k] += g
+
+    def _zeros(self, params):
+        xp = array_module(*params.values())
+        return {k: xp.zeros_like(v) for k, v in params.items()}
+
+
+class RecurrentSetModel(_Encoded):
+    """encoder -> rnn/gru cell -> MLP head on each sequence's final state.
+
+    state_dropout: dropout on the final state (the head's input); head_dropout: dropout on the
+    input of every later head layer (DeepSets' rho: dropout, Linear, tanh, dropout, Linear).
+
+    tbptt: None (full backpropagation through time) or a window W: truncated BPTT, as a PyTorch
+    loop that detaches the state every W steps. The forward is the same; the gradient flows
+    within each window [kW, kW + W) and stops at its start (the state carried in from the
+    previous window is a constant), so s0 gets gradient from the first window only.
+    """
+
+    def __init__(self, input_size, hidden_size, out_size, cell="rnn", head_hidden=(), encoder=None,
+                 head_activation="tanh", state_dropout=0.0, offset=0.0, scale=1.0, backend=None, tbptt=None,
+                 head_dropout=0.0):
+        super().__init__(encoder, offset, scale, backend)
+        for name, rate in (("state_dropout", state_dropout), ("head_dropout", head_dropout)):
+            if not 0 <= rate < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {rate!r}")
+        if tbptt is not None and (not isinstance(tbptt, int) or tbptt < 1):
+            raise ValueError(f"tbptt must be None or a positive int window, got {tbptt!r}")
+        self.tbptt = tbptt
+        self.cell = get_cell(cell)
+        self.input_size, self.hidden_size, self.out_size = input_size, hidden_size, out_size
+        self.head_sizes = [hidden_size, *head_hidden, out_size]
+        self.head_activation, self.state_dropout, self.head_dropout = head_activation, state_dropout, head_dropout
+
+    def init(self, rng, dtype=np.float64):
+        params = self._init_encoder(rng, dtype)
+        cell_in = self.input_size if self.encoder is None else self.encoder.out_size
+        params.update(prefixed("cell", self.cell.init_params(cell_in, self.hidden_size, rng, dtype)))
+        params.update(prefixed("head", mlp.init(self.head_sizes, rng, dtype)))
+        return params
+
+    def forward(self, params, x, lengths=None, train=False, rng=None):
+        cell_params, e, c_enc = self._first_layer(params, "cell", x)
+        lengths = self.cell.check_forward_args(cell_params, e, lengths)
+        self._check_whole_sets(lengths, e.shape[1])
+        states, c_cell = self._fold(cell_params, e, lengths)
+        s, c_drop = dropout.forward(states[:, -1], self.state_dropout, rng, train)
+        y, c_head = mlp.forward(take("head", params), s, self.head_activation, dropout_rate=self.head_dropout,
+                                rng=rng, train=train)
+        return self.offset + self.scale * y, RecurrentCache(c_enc, c_cell, c_drop, c_head, states,
+                                                            cell_params, e, remember(params, x))
+
+    def backward(self, params, cache, dy, dstates=None):
+        """Gradients of dy (N, out) on the outputs (plus dstates (B, T, H) on the cell's states)
+        for every param. params and x must be those of the forward (checked, see
+        validate.check_unchanged)."""
+        if not isinstance(cache, RecurrentCache):
+            raise TypeError(f"cache must be the cache RecurrentSetModel.forward returned, got "
+                            f"{type(cache).__name__}")
+        check_made_from(cache.made_from, params, f"{type(self).__name__}.backward")
+        c_enc, c_cell, c_drop, c_head, states, cell_params = cache[:6]
+        grads = self._zeros(params)
+        g_head, ds = mlp.backward(take("head", params), c_head, self.scale * dy)
+        add_into(grads, "head", g_head)
+        if dstates is not None:
+            check_array(dstates, "dstates", shape=states.shape, dtype=states.dtype)
+        d_all = array_module(ds).zeros(states.shape, dtype=ds.dtype) if dstates is None else dstates.copy()
+        d_all[:, -1] += dropout.backward(c_drop, ds)
+        g_cell, de = self._fold_backward(cell_params, c_cell, d_all)
+        self._first_layer_backward(params, "cell", g_cell, de, c_enc, grads)
+        return grads
+
+    def _check_whole_sets(self, lengths, T):
+        if self.encoder is not None and self.encoder.reads_set and (np.asarray(lengths) != T).any():
+            raise ValueError(f"lengths must all be {T}: the {type(self.encoder).__name__} encoder reads the whole "
+                             f"set (a max over its elements would see the padding), got lengths "
+                             f"{np.unique(np.asarray(lengths)).tolist()}")
+
+    def _windows(self, T):
+        W = max(T, 1) if self.tbptt is None else self.tbptt
+        return [(a, min(a + W, T)) for a in range(0, max(T, 1), W)]
+
+    def _fold(self, cell_params, e, lengths):
+        """(states (B, T, H), [cache per tbptt window]): each window starts from the previous
+        window's last states (one window without tbptt)."""
+        B, T = e.shape[:2]
+        caches, parts = [], []
+        for a, b in self._windows(T):
+            initial = None if a == 0 else parts[-1][:, -1]
+            part, cache = self.cell.unchecked_forward(cell_params, e[:, a:b], np.clip(lengths - a, 0, b - a),
+                                                      backend=self.backend, initial=initial)
+            parts.append(part)
+            caches.append(cache)
+        return (parts[0] if len(parts) == 1 else array_module(e).concatenate(parts, axis=1)), caches
+
+    def _fold_backward(self, cell_params, caches, d_all):
+        """(cell grads, de) of d_all (B, T, H): window by window; the gradient reaching a later
+        window's initial state is dropped (truncated BPTT), the first window's goes to s0."""
+        xp = array_module(d_all)
+        grads = {k: xp.zeros_like(v) for k, v in cell_params.items()}
+        des = []
+        for (a, b), cache in zip(self._windows(d_all.shape[1]), caches):
+            g, de, ds_initial = self.cell.unchecked_backward_rows(cell_params, cache, d_all[:, a:b])
+            for k, v in g.items():
+                grads[k] += v
+            if a == 0:
+                grads["s0"] += ds_initial.sum(axis=0)     # s0 was broadcast over the batch
+            des.append(de)
+        return grads, (None if des[0] is None else des[0] if len(des) == 1 else xp.concatenate(des, axis=1))
+
+    def regularizer(self, params, x, lengths, rng, kind="sire", n_samples=32, estimator="subset",
+                    forward_cache=None):
+        """Regularized(value, grads, dstates) of R_SIRE (Eq. 4.4) or R_SUB (Eq. 4.1) on the cell's
+        states of encoded x. forward_cache: this batch's `forward` cache, whose encoded inputs
+        (or folded weight) are reused; on the fast path a "prefix" SIRE also reads its states
+        from it and returns dstates for `backward`."""
+        lengths = check_lengths(lengths, x.shape[0], x.shape[1])
+        self._check_whole_sets(lengths, x.shape[1])
+        if kind not in ("sire", "sub"):
+            raise ValueError(f"kind must be 'sire' or 'sub', got {kind!r}")
+        if forward_cache is None:
+            cell_params, e, c_enc = self._first_layer(params, "cell", x)
+        else:
+            c_enc, cell_params, e = forward_cache.enc, forward_cache.cell_params, forward_cache.inputs
+        dstates = None
+        need_dx = self.encoder is not None and not self.frozen and not self.fold_embedding
+        if kind == "sub":
+            out = sub(self.cell, cell_params, e, sample_sub(rng, lengths, n_samples), lengths, need_dx,
+                      backend=self.backend)
+        elif estimator == "prefix" and forward_cache is not None and self.backend in FAST_BACKENDS:
+            draw = sample_sire(rng, lengths, n_samples, estimator)
+            out = sire_from_states(self.cell, cell_params, e, forward_cache.states, draw, lengths, need_dx,
+                                   backend=self.backend)
+            dstates = out.dstates
+        else:
+            draw = sample_sire(rng, lengths, n_samples, estimator)
+            out = sire(self.cell, cell_params, e, draw, lengths, with_dx=need_dx, backend=self.backend)
+        grads = self._zeros(params)
+        self._first_layer_backward(params, "cell", dict(out.grads), out.dx, c_enc, grads)
+        return Regularized(out.value, grads, dstates)
+
+
+class DeepSets(_Encoded):
+    """rho(sum_t phi(e_t)) (Eq. 1.1) with a length mask; phi ends in its activation."""
+
+    def __init__(self, input_size, phi_sizes, rho_hidden, out_size, activation="relu", encoder=None,
+                 offset=0.0, scale=1.0, backend=None):
+        super().__init__(encoder, offset, scale, backend)
+        self.input_size, self.activation = input_size, activation
+        self.phi_sizes = list(phi_sizes)
+        self.rho_sizes = [self.phi_sizes[-1], *rho_hidden, out_size]
+
+    def init(self, rng, dtype=np.float64):
+        params = self._init_encoder(rng, dtype)
+        params.update(prefixed("phi", mlp.init(self.phi_sizes, rng, dtype)))
+        params.update(prefixed("rho", mlp.init(self.rho_sizes, rng, dtype)))
+        return params
+
+    def forward(self, params, x, lengths=None, train=False, rng=None):
+        if not np.issubdtype(getattr(x, "dtype", np.float64), np.integer):
+            check_array(x, "x", ndim=3)          # dense inputs: finite floats (B, T, I); tokens: the encoder's
+        lengths = check_lengths(lengths, x.shape[0], x.shape[1])
+        phi_params, e, c_enc = self._first_layer(params, "phi", x)
+        h, c_phi = mlp.forward(phi_params, e, self.activation, final_activation=True)
+        xp = array_module(h)
+        mask = xp.asarray(np.arange(x.shape[1])[None, :, None] < lengths[:, None, None]).astype(h.dtype)
+        y, c_rho = mlp.forward(take("rho", params), (h * mask).sum(axis=1), self.activation)
+        return self.offset + self.scale * y, DeepSetsCache(c_enc, c_phi, c_rho, mask, phi_params,
+                                                           remember(params, x))
+
+    def backward(self, params, cache, dy, dstates=None):
+        """Gradients of dy (N, out) on the outputs for every param (dstates: unused, no states).
+        params and x must be those of the forward (checked)."""
+        if not isinstance(cache, DeepSetsCache):
+            raise TypeError(f"cache must be the cache DeepSets.forward returned, got {type(cache).__name__}")
+        check_made_from(cache.made_from, params, f"{type(self).__name__}.backward")
+        c_enc, c_phi, c_rho, mask, phi_params = cache[:5]
+        grads = self._zeros(params)
+        g_rho, dpooled = mlp.backward(take("rho", params), c_rho, self.scale * dy)
+        add_into(grads, "rho", g_rho)
+        g_phi, de = mlp.backward(phi_params, c_phi, dpooled[:, None, :] * mask)
+        self._first_layer_backward(params, "phi", g_phi, de, c_enc, grads)
+        return grads
