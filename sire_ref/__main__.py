@@ -9,6 +9,7 @@ COMMANDS = {
     "diagnose": ("sire_ref.tools.diagnose", "how invariant the models of a finished run are"),
     "gpucheck": ("sire_ref.tools.gpucheck", "check the CuPy path against NumPy on a GPU"),
     "ledger": ("sire_ref.experiments.runner.ledger", "regenerate (or --check) the reproduction ledger"),
+    "notes": ("sire_ref.tools.notes", "build the annotated notes: the source as pages, prose beside code"),
 }
 
 

@@ -7,6 +7,7 @@ test tiers: every test is marked with its folder's tier, so `pytest -m exact` ru
     tools        gradcheck, bench, gpucheck commands
     layout       the package's import floors
     data         loaders on the real files in <repo root>/../shared/data, and on broken files
+    docs         the annotated notes, built and checked in headless Chromium
 `slow` marks the tests that start subprocesses or train (pytest -m "not slow" skips them).
 """
 import os
@@ -41,7 +42,7 @@ settings.register_profile("ci", derandomize=True, max_examples=60, **_COMMON)
 settings.register_profile("thorough", max_examples=600, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-TIERS = ("exact", "properties", "experiments", "tools", "layout", "data")
+TIERS = ("exact", "properties", "experiments", "tools", "layout", "data", "docs")
 SHARED_DATA = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

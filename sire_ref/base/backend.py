@@ -87,7 +87,9 @@ def scatter_add_rows(target, index, values):
     target += one_hot.T @ values
 
 
-BACKENDS = ("numpy", "numba", "cupy", "auto")
+BACKENDS = ("numpy", "numba", "cupy", "auto")   # the one list of backend names
+FAST = ("numba", "cupy", "auto")                 # where a model takes its shortcuts by default (models.recurrent)
+HOST = ("numpy", "numba", "auto")                # those that run on NumPy arrays (the experiments' data)
 
 
 def resolve(backend, *arrays):

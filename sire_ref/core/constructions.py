@@ -1,8 +1,12 @@
 r"""Hand-built networks from the paper.
 
-parity_rnn (Theorem 4, Eq. 3.2): s_{t+1} = W1^T relu(W2 x_t + W3 s_t + B) with
-W1 = [1, -1, -1], W2 = W3 = [2, 2, 2], B = [0, -1, -3], s_0 = 0. With a = 2 x_t + 2 s_t this is
-relu(a) - relu(a - 1) - relu(a - 3), i.e. XOR on {0, 1}: 3 hidden neurons, 12 parameters.
+parity_rnn (Theorem 4, Eq. 3.2):
+
+\[ s_{t+1} = W_1^\top \operatorname{relu}(W_2 x_t + W_3 s_t + B), \qquad W_1 = (1, -1, -1),\;
+   W_2 = W_3 = (2, 2, 2),\; B = (0, -1, -3),\; s_0 = 0. \]
+
+With \( a = 2 x_t + 2 s_t \) this is \( \operatorname{relu}(a) - \operatorname{relu}(a - 1) - \operatorname{relu}(a - 3) \),
+i.e. XOR on {0, 1}: 3 hidden neurons, 12 parameters.
 """
 import numpy as np
 

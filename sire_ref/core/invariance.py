@@ -8,7 +8,10 @@ Data are a padded batch x (B, T, I) with lengths (B,), as everywhere else.
 Notation as in the paper: f(s, y_1..y_m) is the fold of Eq. 2.2; the states
 reachable from the data (Definition 3) are f(s_0, x_S) over ordered subsets S of
 a sequence's positions; the swap gap of a reachable s and a pair (a, c) is
-delta = || f(s, x_a, x_c) - f(s, x_c, x_a) || (the root of one SIRE term, Eq. 4.4).
+
+\[ \delta = \lVert f(s, x_a, x_c) - f(s, x_c, x_a) \rVert \]
+
+(the root of one SIRE term, Eq. 4.4).
 """
 import itertools
 

@@ -3,8 +3,11 @@ r"""The SIRE (Eq. 4.4) and SUB (Eq. 4.1) regularizers on states, with exact grad
 Both are Monte-Carlo estimates over an explicit draw from `sire_ref.core.samples`
 (N rows; sums of squares over the H hidden units, mean over rows):
 
-    R_SIRE = 1/N sum_n || f(s_n, x_a, x_c) - f(s_n, x_c, x_a) ||^2,   s_n = f(s_0, x_{S_n})   (4.4)
-    R_SUB  = 1/N sum_n || f(s_0, x_{S_n}[p_n]) - f(s_0, x_{S_n}[q_n]) ||^2                     (4.1)
+\[ R_{\mathrm{SIRE}} = \frac{1}{N} \sum_{n=1}^{N} \lVert f(s_n, x_{a_n}, x_{c_n}) - f(s_n, x_{c_n}, x_{a_n}) \rVert^2 \qquad (4.4) \]
+
+where \( s_n = f(s_0, x_{S_n}) \) is a state reached from the data, and
+
+\[ R_{\mathrm{SUB}} = \frac{1}{N} \sum_{n=1}^{N} \lVert f(s_0, x_{S_n}[p_n]) - f(s_0, x_{S_n}[q_n]) \rVert^2 \qquad (4.1) \]
 
 f is the cell's update (Eq. 2.1) and f(s, y_1..y_m) its fold (Eq. 2.2). The
 gradient reaches every parameter, s0 included, and flows through the reached
@@ -21,7 +24,8 @@ is the same chain read in reverse. Inputs are checked once per call; the cell's
 unchecked passes do the work. An empty draw (no sequence long enough) gives value 0
 with zero gradients.
 """
-from typing import NamedTuple, Optional
+import dataclasses
+from typing import Optional
 
 import numpy as np
 
@@ -32,20 +36,20 @@ from .cells import check_cell
 from .samples import check_samples
 
 
-class RegularizerResult(NamedTuple):
-    """value: R (a 0-d array); grads: dR/dparams keyed like params; dx: dR/dx (B, T, I) or None."""
+@dataclasses.dataclass(frozen=True)
+class RegularizerResult:
+    """value: R (a 0-d array); grads: dR/dparams keyed like params; dx: dR/dx (B, T, I) or None;
+    dstates: dR/dstates (B, T, H) on the caller's states, which the caller backpropagates through
+    its own forward pass (`sire_from_states`, and a model's regularizer on that path), else None.
+    As a sequence it is `(value, grads, dx)`, as before dstates joined it: `value, grads, dx = sire(...)`
+    and `sire(...)[0]` work; dstates is read by name."""
     value: object
     grads: dict
     dx: Optional[object] = None
+    dstates: Optional[object] = None
 
-
-class StatesRegularizerResult(NamedTuple):
-    """`sire_from_states`: RegularizerResult's fields plus dstates, dR/dstates (B, T, H) on the
-    caller's states, which the caller backpropagates through its own forward pass."""
-    value: object
-    grads: dict
-    dx: Optional[object]
-    dstates: object
+    def __getitem__(self, index):                 # unpacking and indexing (the sequence protocol)
+        return (self.value, self.grads, self.dx)[index]
 
 
 def _setup(cell, params, x, samples, lengths, kind, with_dx, backend):
@@ -135,7 +139,7 @@ def sire_from_states(cell, params, x, states, samples, lengths=None, with_dx=Fal
     With S_n = (0, ..., t-1) the reached state f(s_0, x_0..x_{t-1}) IS states[seq_n, t-1]
     of `cell.forward(params, x)` (s_0 when t = 0), so no second fold is run: only the
     swapped pairs are new work. states (B, T, H): that forward pass's states. Returns
-    StatesRegularizerResult(value, grads, dx, dstates): the same value and gradient as `sire`
+    RegularizerResult(value, grads, dx, dstates): the same value and gradient as `sire`
     once dstates (B, T, H), the gradient on `states`, is backpropagated through that
     forward pass (the caller adds it to its own dstates before its backward).
     """
@@ -151,14 +155,14 @@ def sire_from_states(cell, params, x, states, samples, lengths=None, with_dx=Fal
     dstates = xp.zeros_like(states)
     N = smp["seq"].shape[0]
     if N == 0:
-        return StatesRegularizerResult(xp.zeros((), dtype=params["s0"].dtype), grads, dx, dstates)
+        return RegularizerResult(xp.zeros((), dtype=params["s0"].dtype), grads, dx, dstates)
     seq, size = xp.asarray(smp["seq"]), xp.asarray(smp["size"])
     reached = xp.asarray(smp["size"] > 0)[:, None]
     s = xp.where(reached, states[seq, xp.maximum(size - 1, 0)], params["s0"])
     value, ds = _swap_terms(cell, params, x, s, smp["seq"], smp["a"], smp["c"], grads, dx, backend)
     scatter_add(dstates, (seq, xp.maximum(size - 1, 0)), xp.where(reached, ds, 0))
     grads["s0"] += xp.where(reached, 0, ds).sum(axis=0)
-    return StatesRegularizerResult(value, grads, dx, dstates)
+    return RegularizerResult(value, grads, dx, dstates)
 
 
 def sub(cell, params, x, samples, lengths=None, with_dx=False, backend=None):

@@ -26,7 +26,6 @@ import dataclasses
 
 import numpy as np
 
-from ..base.io import digest
 from ..data.arithmetic import make_data, make_split
 from ..models.recurrent import DeepSets, RecurrentSetModel
 from ..nn.encoders import Embedding
@@ -34,12 +33,13 @@ from ..training.diagnostics import diagnose, model_subject
 from ..training.loop import RunOptions, TrainConfig, train
 from .pisgd import predict_vote
 from .runner import cli
+from .runner.spec import RunSettings
 
 METHODS = ("gru", "sire", "sub", "deepsets", "pisgd")
 
 
 @dataclasses.dataclass(frozen=True)
-class RunSpec:
+class RunSpec(RunSettings):
     """One training run of an integer-sequence experiment.
 
     task: "sum" | "range" | "variance" | "half_range"; length: sequence length n;
@@ -60,8 +60,6 @@ class RunSpec:
     """
     task: str
     length: int
-    seed: int
-    data_seed: int
     method: str
     lam: float
     n_train: int
@@ -69,13 +67,10 @@ class RunSpec:
     n_test: int
     max_value: int
     hidden: int
-    epochs: int
     batch_size: int
     lr: float
     plateau_patience: int = 5
     plateau_decays: int = 2
-    dtype: str = "float32"
-    backend: str = "auto"
     estimator: str = "subset"
     eval_every: int = 1
     rho_hidden: int = 100
@@ -90,7 +85,7 @@ class RunSpec:
     @property
     def name(self):
         return (f"{self.task}-n{self.length}-seed{self.seed}-{self.method}-lam{self.lam:g}-"
-                f"{digest(dataclasses.asdict(self))}")
+                f"{self.fingerprint}")
 
 
 @dataclasses.dataclass(frozen=True)

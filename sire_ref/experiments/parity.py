@@ -17,13 +17,14 @@ import dataclasses
 import sys
 import time
 
-from ..base.io import digest, write_json
+from ..base.io import write_json
 from ..core.constructions import parity_rnn
 from ..data.parity import TEST_BUCKETS, make_data
 from ..models.recurrent import DeepSets, RecurrentSetModel
 from ..training.loop import RunOptions, TrainConfig, train
 from .runner import cli
 from .runner.report import bucket_table, plot_curves
+from .runner.spec import RunSettings
 
 PRESETS = {
     # quick: minutes on 2 cores. paper: Appendix B sizes, longer training and more seeds.
@@ -56,7 +57,7 @@ def parse_args(argv):
 
 
 @dataclasses.dataclass(frozen=True)
-class ParitySpec:
+class ParitySpec(RunSettings):
     """One parity training run. model: "recurrent" (a `cell` with `hidden` units) or "deepsets"
     (cell "none", hidden 0: its fixed architecture);
     seed: the model's; data_seed: the data sets'; epochs, lr, batch_size, dtype, backend: as in
@@ -64,18 +65,13 @@ class ParitySpec:
     model: str
     cell: str
     hidden: int
-    seed: int
-    data_seed: int
-    epochs: int
     lr: float
     batch_size: int
-    dtype: str
-    backend: str
 
     @property
     def name(self):
         label = self.cell if self.model == "recurrent" else "deepsets"
-        return f"{label}-seed{self.seed}-{digest(dataclasses.asdict(self))}"
+        return f"{label}-seed{self.seed}-{self.fingerprint}"
 
 
 def specs_for(args):

@@ -30,7 +30,7 @@ import sys
 
 import numpy as np
 
-from ..base.io import digest, files_digest, save_figure, write_json
+from ..base.io import files_digest, save_figure, write_json
 from ..data import mnist
 from ..data.perturbed_mnist import local_permutations, make_data, max_displacement
 from ..models.convnet import ConvNet
@@ -38,6 +38,7 @@ from ..models.recurrent import RecurrentSetModel
 from ..training.loop import RunOptions, TrainConfig, train
 from .runner import cli
 from .runner.report import training_summary
+from .runner.spec import RunSettings
 
 ROW = 28                     # the "row" reading: one image row (28 pixels) per step
 METHODS = ("gru", "sire", "cnn_clean", "cnn")       # the long runs first: a sweep on J workers ends sooner
@@ -54,7 +55,7 @@ PRESETS = {
 
 
 @dataclasses.dataclass(frozen=True)
-class MnistSpec:
+class MnistSpec(RunSettings):
     """One run: method (METHODS), lam (R_SIRE's lambda, 0 unless method is "sire"), seed (model),
     data_seed (splits and perturbation), split sizes, hidden (GRU units), conv0 / conv1 / cnn_hidden
     (CNN widths), epochs (upper bound; a plateau ends runs earlier), batch_size, lr (Adam), clip
@@ -63,8 +64,6 @@ class MnistSpec:
     part of a run's definition, its data are, so a run made from other files is never reused."""
     method: str
     lam: float
-    seed: int
-    data_seed: int
     n_train: int
     n_val: int
     n_test: int
@@ -72,14 +71,11 @@ class MnistSpec:
     conv0: int
     conv1: int
     cnn_hidden: int
-    epochs: int
     batch_size: int = 64
     lr: float = 1e-3
     clip: float = 1.0
     plateau_patience: int = 5        # the pixel GRU sits at chance for its first ~500 steps
     plateau_decays: int = 1
-    dtype: str = "float32"
-    backend: str = "auto"
     reading: str = "pixel"           # the GRU's reading: "pixel" (784 steps of 1) or "row" (28 steps of 28)
     data_digest: str = ""
 
@@ -89,7 +85,7 @@ class MnistSpec:
 
     @property
     def name(self):
-        return f"mnist-{self.method}-lam{self.lam:g}-seed{self.seed}-{digest(dataclasses.asdict(self))}"
+        return f"mnist-{self.method}-lam{self.lam:g}-seed{self.seed}-{self.fingerprint}"
 
 
 def _setup(spec):

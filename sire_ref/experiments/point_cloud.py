@@ -30,7 +30,7 @@ import sys
 
 import numpy as np
 
-from ..base.io import digest, files_digest, save_figure, write_json
+from ..base.io import files_digest, save_figure, write_json
 from ..data import modelnet, shapes
 from ..models.pointsets import EquivariantDeepSets
 from ..models.recurrent import RecurrentSetModel
@@ -38,6 +38,7 @@ from ..nn.encoders import Equivariant
 from ..training.loop import RunOptions, TrainConfig, train
 from .runner import cli
 from .runner.report import provenance, run_records, training_summary
+from .runner.spec import RunSettings
 
 DATA_ENV = "SIRE_REF_MODELNET"       # the runs (in this process or on Dask workers) read the path here
 PAPER = {"deepsets": {100: 0.825, 1000: 0.872, 5000: 0.90}, "sire": {100: 0.835, 1000: 0.878, 5000: 0.899}}
@@ -57,7 +58,7 @@ TBPTT_WINDOW = 1000      # Appendix B: truncated BPTT with a window of 1000 at 5
 
 
 @dataclasses.dataclass(frozen=True)
-class PointSpec:
+class PointSpec(RunSettings):
     """One run: data ("synthetic" | "modelnet-h5" | "modelnet-txt"), points per cloud, method
     ("deepsets" | "sire"), lam, seed (model), data_seed (point subset, splits, synthetic shapes),
     width (256 in the paper; doubled at 5000 points), n_train / n_test (synthetic only; ModelNet
@@ -70,24 +71,19 @@ class PointSpec:
     points: int
     method: str
     lam: float
-    seed: int
-    data_seed: int
     width: int
     n_train: int
     n_val: int
     n_test: int
-    epochs: int
     plateau_patience: int = 10
     plateau_decays: int = 2
-    dtype: str = "float32"
-    backend: str = "auto"
     reshuffle: bool = True
     data_digest: str = ""
 
     @property
     def name(self):
         return (f"{self.data}-p{self.points}-{self.method}-lam{self.lam:g}-seed{self.seed}-"
-                f"{digest(dataclasses.asdict(self))}")
+                f"{self.fingerprint}")
 
 
 def load(spec):

@@ -1,8 +1,12 @@
 r"""The two model families of the experiments, as params + forward/backward (no hidden state).
 
-RecurrentSetModel:  e_t = enc(x_t);  s_T = f(s_0, e_1..e_T) (Eq. 2.2, the cell);  y = offset + scale * head(s_T)
-                    (enc may read the whole set, e = enc(x_1..x_T): nn.encoders.Equivariant)
-DeepSets (Eq. 1.1): e_t = enc(x_t);  y = offset + scale * rho( sum_{t < length} phi(e_t) )
+RecurrentSetModel (the cell's fold, Eq. 2.2), with \( e_t = \mathrm{enc}(x_t) \):
+
+\[ y = \mathrm{offset} + \mathrm{scale} \cdot \mathrm{head}(f(s_0, e_1, \ldots, e_T)) \]
+
+(enc may read the whole set, e = enc(x_1..x_T): nn.encoders.Equivariant); DeepSets (Eq. 1.1):
+
+\[ y = \mathrm{offset} + \mathrm{scale} \cdot \rho(\sum_{t < \mathrm{length}} \phi(e_t)) \]
 
 enc is the identity or an encoder of `sire_ref.nn.encoders` (Embedding of integer tokens,
 MLP); head, phi and rho are MLPs. offset and scale are fixed constants (not learned): the
@@ -11,13 +15,14 @@ A model object holds only its configuration; params are a flat dict with names
 "encoder.*", "cell.*", "head.*" / "phi.*", "rho.*". Names in `model.frozen` are not
 trained (a frozen embedding).
 
-backend: None or "numpy" run the plain reference: encoder, then cell, then head. "numba",
-"auto" (numba on the CPU, CuPy on a GPU) or "cupy" take the fast path, the same math to
-round-off (tests hold the two equal): the cell's sequence passes run on that backend; an
-Embedding is folded into the next layer (Embedding.fold: tokens read as one-hot rows, a row
-gather instead of the input product, sire_ref.nn.inputs); and SIRE's "prefix" estimator
-reads its reached states from the forward pass (regularizers.sire_from_states) instead of
-folding the prefixes again.
+backend: where arrays live and which kernels run the cell's sequence passes (base.backend):
+None or "numpy" the plain reference, "numba" the jitted kernels, "auto" numba on the CPU and CuPy
+on a GPU, "cupy". shortcuts: the two algorithm choices of the fast path (`Shortcuts`), each the
+same math to round-off (tests hold them equal to the plain path): an Embedding folded into the
+next layer (Embedding.fold: tokens read as one-hot rows, a row gather instead of the input
+product, sire_ref.nn.inputs), and SIRE's "prefix" estimator reading its reached states from the
+forward pass (regularizers.sire_from_states) instead of folding the prefixes again. By default
+both are on for a fast backend (base.backend.FAST) and off for the plain reference.
 
 forward(params, x, lengths, train=False, rng=None) -> (y (B, out), cache)
 backward(params, cache, dy, dstates=None) -> grads (keys of params); dstates: an extra
@@ -25,17 +30,17 @@ backward(params, cache, dy, dstates=None) -> grads (keys of params); dstates: an
     of params and x, and backward refuses any other shape, dtype or value (other params, or
     arrays changed in place in between): the gradient would silently belong to neither.
 regularizer(params, x, lengths, rng, kind, n_samples, estimator, forward_cache=None)
-    -> Regularized(value, grads, dstates)   (recurrent only; dstates is None unless the
+    -> RegularizerResult(value, grads, dstates=)   (recurrent only; dstates is None unless the
     fast path read the forward_cache's states)
 """
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
-from ..base.backend import array_module
+from ..base.backend import BACKENDS, FAST, array_module
 from ..base.validate import check_array, check_lengths, check_made_from, remember
 from ..core.cells import get_cell
-from ..core.regularizers import sire, sire_from_states, sub
+from ..core.regularizers import RegularizerResult, sire, sire_from_states, sub
 from ..core.samples import sample_sire, sample_sub
 from ..nn import dropout, mlp
 from ..nn.encoders import MLP, Embedding
@@ -67,37 +72,41 @@ class DeepSetsCache(NamedTuple):
     made_from: tuple
 
 
-class Regularized(NamedTuple):
-    """value: R; grads: dR/dparams (keys of params); dstates: dR/d(the forward's cell states)
-    (B, T, H) for the caller's backward, or None when the regularizer folded its own states."""
-    value: object
-    grads: dict
-    dstates: Optional[object] = None
+class Shortcuts(NamedTuple):
+    """fold_embedding: fold an Embedding encoder into the next layer; states_from_forward: SIRE's
+    "prefix" estimator reads its states from the forward pass (module docstring)."""
+    fold_embedding: bool = False
+    states_from_forward: bool = False
 
 
-FAST_BACKENDS = ("numba", "auto", "cupy")
 FIRST_WEIGHT = {"cell": "weight_ih", "phi": "0.weight"}     # the weight an Embedding folds into
 
 
 class _Encoded:
     """Shared front end: the optional encoder, the fixed output rescaling, the fast path's switch."""
 
-    def __init__(self, encoder, offset, scale, backend):
+    def __init__(self, encoder, offset, scale, backend, shortcuts):
         if encoder is not None and not isinstance(encoder, (Embedding, MLP)):
             raise TypeError(f"encoder must be None, sire_ref.nn.encoders.Embedding(...) or "
                             f"sire_ref.nn.encoders.MLP(...), got {encoder!r}")
-        if backend not in (None, "numpy") + FAST_BACKENDS:
-            raise ValueError(f"backend must be None, 'numpy', 'numba', 'auto' or 'cupy', got {backend!r}")
+        if backend is not None and backend not in BACKENDS:
+            raise ValueError(f"backend must be None or one of {BACKENDS}, got {backend!r}")
+        if shortcuts is None:
+            fast = backend in FAST
+            shortcuts = Shortcuts(fold_embedding=fast and isinstance(encoder, Embedding), states_from_forward=fast)
+        if not isinstance(shortcuts, Shortcuts):
+            raise TypeError(f"shortcuts must be None or sire_ref.models.recurrent.Shortcuts(...), got {shortcuts!r}")
+        if shortcuts.fold_embedding and not isinstance(encoder, Embedding):
+            raise ValueError(f"shortcuts.fold_embedding needs an Embedding encoder, the model has {encoder!r}")
         self.encoder, self.offset, self.scale = encoder, float(offset), float(scale)
         self.frozen = set(encoder.frozen_names) if encoder is not None else set()
-        self.backend = backend
-        self.fold_embedding = isinstance(encoder, Embedding) and backend in FAST_BACKENDS
+        self.backend, self.shortcuts = backend, shortcuts
 
     def _first_layer(self, params, name, x):
         """(params of layer `name` as the inputs see them, inputs, encoder cache): the folded
         weight and the raw tokens on the fast path, else the layer's own params and enc(x)."""
         layer = take(name, params)
-        if self.fold_embedding:
+        if self.shortcuts.fold_embedding:
             key = FIRST_WEIGHT[name]
             return dict(layer, **{key: self.encoder.fold(params, layer[key])}), x, None
         e, c_enc = self._encode(params, x)
@@ -105,7 +114,7 @@ class _Encoded:
 
     def _first_layer_backward(self, params, name, g_layer, de, c_enc, grads):
         """Add a first layer's gradients (unfolding them on the fast path) and the encoder's."""
-        if self.fold_embedding:
+        if self.shortcuts.fold_embedding:
             key = FIRST_WEIGHT[name]
             g_layer[key], g_enc = self.encoder.unfold(params, params[f"{name}.{key}"], g_layer[key])
             for k, g in g_enc.items():
@@ -148,8 +157,8 @@ class RecurrentSetModel(_Encoded):
 
     def __init__(self, input_size, hidden_size, out_size, cell="rnn", head_hidden=(), encoder=None,
                  head_activation="tanh", state_dropout=0.0, offset=0.0, scale=1.0, backend=None, tbptt=None,
-                 head_dropout=0.0):
-        super().__init__(encoder, offset, scale, backend)
+                 head_dropout=0.0, shortcuts=None):
+        super().__init__(encoder, offset, scale, backend, shortcuts)
         for name, rate in (("state_dropout", state_dropout), ("head_dropout", head_dropout)):
             if not 0 <= rate < 1:
                 raise ValueError(f"{name} must be in [0, 1), got {rate!r}")
@@ -239,7 +248,7 @@ class RecurrentSetModel(_Encoded):
 
     def regularizer(self, params, x, lengths, rng, kind="sire", n_samples=32, estimator="subset",
                     forward_cache=None):
-        """Regularized(value, grads, dstates) of R_SIRE (Eq. 4.4) or R_SUB (Eq. 4.1) on the cell's
+        """RegularizerResult(value, grads, dstates=) of R_SIRE (Eq. 4.4) or R_SUB (Eq. 4.1) on the cell's
         states of encoded x. forward_cache: this batch's `forward` cache, whose encoded inputs
         (or folded weight) are reused; on the fast path a "prefix" SIRE also reads its states
         from it and returns dstates for `backward`."""
@@ -252,11 +261,11 @@ class RecurrentSetModel(_Encoded):
         else:
             c_enc, cell_params, e = forward_cache.enc, forward_cache.cell_params, forward_cache.inputs
         dstates = None
-        need_dx = self.encoder is not None and not self.frozen and not self.fold_embedding
+        need_dx = self.encoder is not None and not self.frozen and not self.shortcuts.fold_embedding
         if kind == "sub":
             out = sub(self.cell, cell_params, e, sample_sub(rng, lengths, n_samples), lengths, need_dx,
                       backend=self.backend)
-        elif estimator == "prefix" and forward_cache is not None and self.backend in FAST_BACKENDS:
+        elif estimator == "prefix" and forward_cache is not None and self.shortcuts.states_from_forward:
             draw = sample_sire(rng, lengths, n_samples, estimator)
             out = sire_from_states(self.cell, cell_params, e, forward_cache.states, draw, lengths, need_dx,
                                    backend=self.backend)
@@ -266,15 +275,15 @@ class RecurrentSetModel(_Encoded):
             out = sire(self.cell, cell_params, e, draw, lengths, with_dx=need_dx, backend=self.backend)
         grads = self._zeros(params)
         self._first_layer_backward(params, "cell", dict(out.grads), out.dx, c_enc, grads)
-        return Regularized(out.value, grads, dstates)
+        return RegularizerResult(out.value, grads, dstates=dstates)
 
 
 class DeepSets(_Encoded):
     """rho(sum_t phi(e_t)) (Eq. 1.1) with a length mask; phi ends in its activation."""
 
     def __init__(self, input_size, phi_sizes, rho_hidden, out_size, activation="relu", encoder=None,
-                 offset=0.0, scale=1.0, backend=None):
-        super().__init__(encoder, offset, scale, backend)
+                 offset=0.0, scale=1.0, backend=None, shortcuts=None):
+        super().__init__(encoder, offset, scale, backend, shortcuts)
         self.input_size, self.activation = input_size, activation
         self.phi_sizes = list(phi_sizes)
         self.rho_sizes = [self.phi_sizes[-1], *rho_hidden, out_size]

@@ -1,7 +1,10 @@
 r"""Tools around the math, never imported by it: gradient checks (`gradcheck`), the benchmarks
 (`bench`: kernels; `bench_experiments`: every experiment's full training step against its
 PyTorch twin from `torch_twins`; `timing`: round-robin medians), the GPU check (`gpucheck`),
-and what tests share (`testing`).
+how invariant a finished run's models are (`diagnose`), the annotated notes (`notes`: the source as
+pages, prose beside code), the framework maps and oracles (`interop`), your own implementation
+checked against ours (`crosscheck`), and what tests share (`testing`). Each command runs as
+`python -m sire_ref <command>`.
 
 ## Cross-checking another framework (PyTorch, JAX/Flax, Keras)
 

@@ -2,8 +2,11 @@ r"""One training loop for every experiment: minimize  task loss + lambda * R  (R
 
     train(model, data, config, out_dir=None, name="run", options=RunOptions()) -> result dict
 
-The objective is Eq. 4.4's (or Eq. 4.1's) regularized loss: the task loss plus lambda
-times the regularizer, each a minibatch estimate. model: RecurrentSetModel or DeepSets
+The objective is the task loss plus lambda times the regularizer (R_SIRE, Eq. 4.4, or R_SUB,
+Eq. 4.1), each a minibatch estimate:
+
+\[ \min_\theta \; \frac{1}{|B|} \sum_{i \in B} \ell(y_\theta(x_i), y_i) + \lambda\, R(\theta) \]
+ model: RecurrentSetModel or DeepSets
 (sire_ref.models.recurrent); data: {"train": Split, "val": Split, "test": Split, ...}
 (sire_ref.data.split). Two configurations:
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sire_ref.data.split import Split
-from sire_ref.models.recurrent import DeepSets, RecurrentSetModel
+from sire_ref.models.recurrent import DeepSets, RecurrentSetModel, Shortcuts
 from sire_ref.nn.encoders import Embedding, Equivariant
 from sire_ref.tools.testing import numerical_gradient, relative_error
 from sire_ref.training.loop import TrainConfig, _batch_loss
@@ -62,6 +62,40 @@ def test_fast_objective_equals_the_reference(model_kind, reg, estimator, frozen)
         assert not np.any(g_fast["encoder.weight"])
     else:
         assert np.abs(g_fast["encoder.weight"]).max() > 0
+
+
+@pytest.mark.parametrize("shortcuts", [Shortcuts(True, False), Shortcuts(False, True), Shortcuts(False, False)])
+def test_each_shortcut_is_its_own_choice(shortcuts, monkeypatch):
+    """The backend chooses the kernels, `shortcuts` the algorithm: every combination on the numba
+    kernels takes the path it names and gives the reference's objective and gradients."""
+    from sire_ref.models import recurrent
+    calls = []
+    original = recurrent.sire_from_states
+    monkeypatch.setattr(recurrent, "sire_from_states", lambda *a, **k: calls.append(1) or original(*a, **k))
+    rng = np.random.default_rng(5)
+    enc = Embedding(V, D, frozen=False)
+    ref = RecurrentSetModel(1, 3, 1, cell="gru", encoder=enc, offset=1.5, scale=2.0, backend=None)
+    fast = RecurrentSetModel(1, 3, 1, cell="gru", encoder=enc, offset=1.5, scale=2.0, backend="numba",
+                             shortcuts=shortcuts)
+    assert ref.shortcuts == Shortcuts(False, False) and fast.shortcuts == shortcuts
+    params, split = _params(ref, rng), _data(rng)
+    config = TrainConfig(loss="l1", reg="sire", lam=0.3, reg_samples=7, estimator="prefix")
+    runs = [_batch_loss(m, params, split, np.arange(B), config, np.random.default_rng(1)) for m in (ref, fast)]
+    (v_ref, g_ref, _), (v_fast, g_fast, _) = runs
+    assert len(calls) == shortcuts.states_from_forward                  # the prefix states read from the forward
+    _, cache = fast.forward(params, split.x, split.lengths)
+    assert cache.cell_params["weight_ih"].shape[1] == (V if shortcuts.fold_embedding else D)   # folded: one column a token
+    assert relative_error(v_fast, v_ref) < 1e-13
+    for k in g_ref:
+        assert relative_error(g_fast[k], g_ref[k]) < 1e-11, k
+
+
+def test_shortcuts_are_checked():
+    with pytest.raises(ValueError, match="fold_embedding needs an Embedding"):
+        RecurrentSetModel(1, 3, 1, backend="numba", shortcuts=Shortcuts(fold_embedding=True))
+    with pytest.raises(TypeError, match="shortcuts must be"):
+        RecurrentSetModel(1, 3, 1, shortcuts=(True, True))
+    assert RecurrentSetModel(1, 3, 1, backend="auto").shortcuts == Shortcuts(False, True)   # no Embedding to fold
 
 
 @pytest.mark.parametrize("reg, estimator", [("sire", "prefix"), ("sire", "subset"), ("sub", None)])

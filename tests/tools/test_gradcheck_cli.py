@@ -1,4 +1,5 @@
 """The user-facing command `python -m sire_ref gradcheck`: passes on our cells, fails on a broken one."""
+import dataclasses
 import subprocess
 import sys
 
@@ -88,7 +89,7 @@ def test_a_wrong_regularizer_gradient_fails_against_the_oracle(monkeypatch, caps
 
     def broken(*args, **kwargs):
         out = original(*args, **kwargs)
-        return out._replace(grads=dict(out.grads, weight_hh=out.grads["weight_hh"] * 1.001))
+        return dataclasses.replace(out, grads=dict(out.grads, weight_hh=out.grads["weight_hh"] * 1.001))
 
     monkeypatch.setattr(module, "sire", broken)
     assert gradcheck.main(["--cell", "rnn", "--oracle", "jax", "--regularizer", "sire"]) == 1

@@ -2,6 +2,16 @@ r"""GRU with exactly the equations of PyTorch nn.GRU / nn.GRUCell (gate order r,
 
 One application of the update f of Eq. 2.1, for a batch (s is PyTorch's h):
 
+\[ r = \sigma(W_{ir} x_t + b_{ir} + W_{hr} s + b_{hr}) \]
+
+\[ z = \sigma(W_{iz} x_t + b_{iz} + W_{hz} s + b_{hz}) \]
+
+\[ n = \tanh(W_{in} x_t + b_{in} + r \odot (W_{hn} s + b_{hn})) \]
+
+\[ s_{\mathrm{next}} = (1 - z) \odot n + z \odot s \]
+
+as the code computes it, a row per sequence:
+
     gi = x_t W_ih^T + b_ih = [gi_r, gi_z, gi_n]        each block (B, H); x_t (B, I) or tokens (B,)
     gh = s   W_hh^T + b_hh = [gh_r, gh_z, gh_n]        s (B, H)
     r  = sigmoid(gi_r + gh_r)

@@ -1,4 +1,8 @@
-"""What every cell shares: parameter layout, checks, and the scan over time (Eq. 2.1-2.2).
+r"""What every cell shares: parameter layout, checks, and the scan over time (Eq. 2.1-2.2).
+
+The fold of Eq. 2.2 applies the update f of Eq. 2.1 along a sequence:
+
+\[ f(s_0, x_1, \ldots, x_n) = f(f(s_0, x_1, \ldots, x_{n-1}), x_n), \qquad f(s_0) = s_0 \]
 
 A cell is a `Cell`: its name, its number of gate blocks G (1 for the tanh RNN,
 3 for the GRU: r, z, n) and two unchecked functions, the cell's own math,

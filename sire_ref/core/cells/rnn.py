@@ -1,14 +1,14 @@
 r"""Elman tanh RNN, the equations of PyTorch nn.RNN / nn.RNNCell (nonlinearity='tanh').
 
-One application of the update f of Eq. 2.1, for a batch:
+One application of the update f of Eq. 2.1, for a batch (a, s, s_next: (B, H); x_t: (B, I) or tokens (B,)):
 
-    a      = x_t W_ih^T + b_ih + s W_hh^T + b_hh        a, s, s_next: (B, H); x_t: (B, I) or tokens (B,)
-    s_next = tanh(a)
+\[ a = x_t W_{ih}^\top + b_{ih} + s W_{hh}^\top + b_{hh}, \qquad s_{\mathrm{next}} = \tanh(a) \]
 
 with W_ih = params["weight_ih"] (H, I), W_hh = params["weight_hh"] (H, H),
 b_ih = params["bias_ih"] (H,), b_hh = params["bias_hh"] (H,), and s_0 = params["s0"] (H,).
 
-Backward, the forward read in reverse, one chain-rule step per line:
+Backward, the forward read in reverse, one chain-rule step per line
+(\( da = ds_{\mathrm{next}} \odot (1 - s_{\mathrm{next}}^2) \), then the products):
 
     da    = ds_next * (1 - s_next**2)
     dW_ih = da^T x_t      db_ih = sum_b da      dx_t = da W_ih

@@ -15,12 +15,12 @@ import sys
 import tempfile
 from collections import Counter
 
+from ...base import backend
 from ...base.io import write_json
 from ...training.loop import epoch_seconds
 from .report import provenance
 from .sweep import SCHEDULER_ENV, SweepFailed, run_sweep
 
-BACKENDS = ("numpy", "numba", "auto")
 DEFAULT_OUT = "results"     # not tracked by git: a user's runs never touch the committed figures/
 
 
@@ -63,7 +63,7 @@ def parse_args(module, doc, presets, argv, add_arguments=None):
                         help="quick (default: minutes on 2 cores) or paper (the paper's sizes)")
     parser.add_argument("--seeds", type=positive_int, default=None,
                         help=f"model seeds 0..N-1 ({shown('seeds')})")
-    parser.add_argument("--backend", choices=BACKENDS, default=None,
+    parser.add_argument("--backend", choices=backend.HOST, default=None,
                         help=f"compute backend: numpy (the plain reference), numba (jitted kernels and "
                              f"the models' fast path) or auto (the fastest here) ({shown('backend')})")
     if add_arguments is not None:

@@ -361,7 +361,7 @@ def _row(claim, paper, ours, cost, record, verdict_text):
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m sire_ref ledger", description=__doc__.split("\n\n")[0])
-    p.add_argument("--figures", default=os.path.join(os.path.dirname(__file__), "..", "..", "..", "figures"),
+    p.add_argument("--figures", default=os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "figures")),
                    help="the folder of records; the page is written there as README.md, and the table at a "
                         "glance into the README.md of the folder above (default: figures/)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if a page differs from the records")
@@ -370,7 +370,7 @@ def main(argv=None):
         p.error(f"argument --figures: {args.figures!r} is not a folder")
     rows = build(args.figures)
     ledger_path, readme_path = (os.path.join(args.figures, "README.md"),
-                                os.path.join(args.figures, os.pardir, "README.md"))
+                                os.path.normpath(os.path.join(args.figures, os.pardir, "README.md")))
     readme = open(readme_path).read()
     pages = {ledger_path: render(rows) + render_kept(kept(args.figures)), readme_path: with_glance(readme, rows)}
     stale = [path for path, page in pages.items()
