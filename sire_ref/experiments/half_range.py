@@ -1,6 +1,6 @@
 r"""The semi-permutation-invariant half-range task (Section 6.4, Table 2): lambda = 0 vs 0.01.
 
-    python -m sire_ref.experiments.half_range [--preset quick|paper] [--seeds N] [--jobs J] [--out DIR]
+    python -m sire_ref.experiments.half_range [--preset quick|paper] [--lengths N ...] [--seeds N] [--jobs J] [--out DIR]
 
 half-range(x_1..x_k) = max(x_1..x_{floor(k/2)}) - min(x_{floor(k/2)+1}..x_k) over integers 0..99:
 not permutation invariant, but insensitive to many orders. A GRU (integer_tasks.py setup) is
@@ -29,8 +29,14 @@ PRESETS = {
 }
 
 
+def _arguments(p, shown):
+    p.add_argument("--lengths", type=cli.positive_int, nargs="+", default=None,
+                   help=f"sequence lengths n; Table 2 has 10, 15, 20 ({shown('lengths')})")
+    integer_tasks.add_arguments(p, shown)
+
+
 def main(argv=None):
-    args = cli.parse_args("half_range", __doc__, PRESETS, argv, integer_tasks.add_arguments)
+    args = cli.parse_args("half_range", __doc__, PRESETS, argv, _arguments)
     args.lambdas = [0.01]
     specs = specs_for(args, "half_range", ["gru", "sire"])
     results = cli.sweep(args, run_one, specs, f"{args.out}/runs/half_range", integer_tasks.estimate)

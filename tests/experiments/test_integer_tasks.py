@@ -268,3 +268,12 @@ def test_semi_spec_needs_unlabelled_sequences():
     with pytest.raises(ValueError, match="n_unlabelled must be >= 1"):
         SemiSpec(task="sum", length=4, seed=0, data_seed=1, method="sire", lam=0.1, n_train=40, n_val=20,
                  n_test=50, max_value=9, hidden=8, epochs=1, batch_size=20, lr=1e-3)
+
+
+def test_half_range_takes_the_lengths_of_table_2():
+    from sire_ref.experiments import half_range
+    from sire_ref.experiments.runner import cli
+    args = cli.parse_args("half_range", half_range.__doc__, half_range.PRESETS, ["--lengths", "20", "--seeds", "3"],
+                          half_range._arguments)
+    assert args.lengths == [20] and args.seeds == 3
+    assert cli.parse_args("half_range", half_range.__doc__, half_range.PRESETS, [], half_range._arguments).lengths == [10]
