@@ -52,14 +52,14 @@ class RegularizerResult:
         return (self.value, self.grads, self.dx)[index]
 
 
-def _setup(cell, params, x, samples, lengths, kind, with_dx, backend):
+def _setup(cell, params, x, samples, lengths, reg, with_dx, backend):
     cell = check_cell(cell)
     I, H, dtype = cell.check_params(params)
     check_inputs(x, "x", ("B", "T"), I, dtype)
     resolve(backend, x)                # a bad backend is refused even when the draw is empty
     if with_dx and is_tokens(x):
         raise TypeError("with_dx=True needs dense x (B, T, I): integer tokens have no gradient")
-    samples = check_samples(samples, kind, x.shape[0], x.shape[1], lengths)
+    samples = check_samples(samples, reg, x.shape[0], x.shape[1], lengths)
     xp = array_module(x)
     grads = {k: xp.zeros_like(v) for k, v in params.items()}
     return cell, samples, xp, grads, (xp.zeros_like(x) if with_dx else None)

@@ -161,22 +161,22 @@ def _check_positions(name, pos, valid, row_lengths):
                          f"(0..lengths[seq]-1) within the row's size, and -1 after it")
 
 
-def check_samples(samples, kind, batch, seq_len, lengths=None):
-    """Validate a SIRE (kind="sire") or SUB (kind="sub") draw for x of shape (batch, seq_len, ...)
+def check_samples(samples, reg, batch, seq_len, lengths=None):
+    """Validate a SIRE (reg="sire") or SUB (reg="sub") draw for x of shape (batch, seq_len, ...)
     with these `lengths` (None: every sequence has length seq_len). The draw's own "lengths"
     must equal them: positions beyond a sequence's length would read its padding. Returns the
     draw's position arrays as int64 (without "lengths")."""
-    keys = {"sire": ("seq", "subset", "size", "a", "c"), "sub": ("seq", "subset", "size", "p", "q")}[kind]
+    keys = {"sire": ("seq", "subset", "size", "a", "c"), "sub": ("seq", "subset", "size", "p", "q")}[reg]
     keys = keys + ("lengths",)
     if not isinstance(samples, dict) or set(samples) != set(keys):
-        raise TypeError(f"samples must be a dict with keys {keys} (from sample_{kind}), got "
+        raise TypeError(f"samples must be a dict with keys {keys} (from sample_{reg}), got "
                         f"{sorted(samples) if isinstance(samples, dict) else type(samples).__name__}")
     lengths = check_lengths(lengths, batch, seq_len)
     made_for = check_lengths(samples["lengths"], name="samples['lengths']")
     if not np.array_equal(made_for, lengths):
         raise ValueError(f"samples were drawn for lengths {made_for.tolist()[:8]} but this call has "
                          f"lengths {lengths.tolist()[:8]} (lengths=None means all {seq_len}); "
-                         f"draw again with sample_{kind}(rng, lengths, ...) or pass the lengths the "
+                         f"draw again with sample_{reg}(rng, lengths, ...) or pass the lengths the "
                          f"draw was made for")
     arr = {k: np.asarray(samples[k]) for k in keys if k != "lengths"}
     for k, v in arr.items():
@@ -191,14 +191,14 @@ def check_samples(samples, kind, batch, seq_len, lengths=None):
             raise ValueError(f"samples['{k}'] must have shape {want}, got {arr[k].shape}")
     if N and (arr["seq"].min() < 0 or arr["seq"].max() >= batch):
         raise ValueError(f"samples['seq'] must index the batch 0..{batch - 1}")
-    low = 2 if kind == "sub" else 0
+    low = 2 if reg == "sub" else 0
     if N and (arr["size"].min() < low or arr["size"].max() > K):
         raise ValueError(f"samples['size'] must lie in {low}..{K} (the subset width)")
     valid = np.arange(K)[None, :] < arr["size"][:, None]
     row_lengths = lengths[arr["seq"]]
     _check_positions("subset", arr["subset"], valid, row_lengths)
     used = [np.where(valid, arr["subset"], -2 - np.arange(K))]   # padding made distinct
-    if kind == "sire":
+    if reg == "sire":
         _check_positions("a", arr["a"], np.ones(N, bool), row_lengths)
         _check_positions("c", arr["c"], np.ones(N, bool), row_lengths)
         used += [arr["a"][:, None], arr["c"][:, None]]

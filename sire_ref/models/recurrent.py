@@ -29,7 +29,7 @@ backward(params, cache, dy, dstates=None) -> grads (keys of params); dstates: an
     gradient on the forward's cell states (B, T, H), from `regularizer`. forward keeps copies
     of params and x, and backward refuses any other shape, dtype or value (other params, or
     arrays changed in place in between): the gradient would silently belong to neither.
-regularizer(params, x, lengths, rng, kind, n_samples, estimator, forward_cache=None)
+regularizer(params, x, lengths, rng, reg, n_samples, estimator, forward_cache=None)
     -> RegularizerResult(value, grads, dstates=)   (recurrent only; dstates is None unless the
     fast path read the forward_cache's states)
 """
@@ -246,7 +246,7 @@ class RecurrentSetModel(_Encoded):
             des.append(de)
         return grads, (None if des[0] is None else des[0] if len(des) == 1 else xp.concatenate(des, axis=1))
 
-    def regularizer(self, params, x, lengths, rng, kind="sire", n_samples=32, estimator="subset",
+    def regularizer(self, params, x, lengths, rng, reg="sire", n_samples=32, estimator="subset",
                     forward_cache=None):
         """RegularizerResult(value, grads, dstates=) of R_SIRE (Eq. 4.4) or R_SUB (Eq. 4.1) on the cell's
         states of encoded x. forward_cache: this batch's `forward` cache, whose encoded inputs
@@ -254,15 +254,15 @@ class RecurrentSetModel(_Encoded):
         from it and returns dstates for `backward`."""
         lengths = check_lengths(lengths, x.shape[0], x.shape[1])
         self._check_whole_sets(lengths, x.shape[1])
-        if kind not in ("sire", "sub"):
-            raise ValueError(f"kind must be 'sire' or 'sub', got {kind!r}")
+        if reg not in ("sire", "sub"):
+            raise ValueError(f"reg must be 'sire' or 'sub', got {reg!r}")
         if forward_cache is None:
             cell_params, e, c_enc = self._first_layer(params, "cell", x)
         else:
             c_enc, cell_params, e = forward_cache.enc, forward_cache.cell_params, forward_cache.inputs
         dstates = None
         need_dx = self.encoder is not None and not self.frozen and not self.shortcuts.fold_embedding
-        if kind == "sub":
+        if reg == "sub":
             out = sub(self.cell, cell_params, e, sample_sub(rng, lengths, n_samples), lengths, need_dx,
                       backend=self.backend)
         elif estimator == "prefix" and forward_cache is not None and self.shortcuts.states_from_forward:

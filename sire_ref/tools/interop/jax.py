@@ -183,15 +183,15 @@ def oracle(params, x, lengths=None, dstates=None):
         return states, _grads_to_ours(jax.tree_util.tree_map(np.asarray, g[0]), g[2]), np.asarray(g[1])
 
 
-def regularizer_oracle(kind, params, x, samples, lengths=None, through_state=True):
-    """jax.grad's value and gradients of R_SIRE (kind="sire", Eq. 4.4) or R_SUB ("sub", Eq. 4.1) on
+def regularizer_oracle(reg, params, x, samples, lengths=None, through_state=True):
+    """jax.grad's value and gradients of R_SIRE (reg="sire", Eq. 4.4) or R_SUB ("sub", Eq. 4.1) on
     our explicit draw, row by row with flax.linen's cell (interop.formulas); (value, grads, dx)."""
     jax = require()
     import jax.numpy as jnp
 
     from ...core.samples import check_samples
     cell_kind, H, variables = _setup(params, x)
-    smp = check_samples(samples, kind, x.shape[0], x.shape[1], lengths)
+    smp = check_samples(samples, reg, x.shape[0], x.shape[1], lengths)
     cell = _linen_cell(cell_kind, H)
     with jax.enable_x64(True):
         def value_of(flax_params, xj, s0):
@@ -199,7 +199,7 @@ def regularizer_oracle(kind, params, x, samples, lengths=None, through_state=Tru
                 for t in positions:
                     s = cell.apply({"params": flax_params}, s, xj[b, t][None])[0]
                 return s
-            diffs = regularizer_differences(kind, smp, fold, s0[None], None if through_state else jax.lax.stop_gradient)
+            diffs = regularizer_differences(reg, smp, fold, s0[None], None if through_state else jax.lax.stop_gradient)
             return jnp.mean(jnp.stack([jnp.sum(d * d) for d in diffs]))
 
         args = (variables["params"], jnp.asarray(backend.to_numpy(x)), jnp.asarray(backend.to_numpy(params["s0"])))

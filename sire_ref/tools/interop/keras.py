@@ -246,13 +246,13 @@ def oracle(params, x, lengths=None, dstates=None):
         return states, _grads_to_ours(kind, layer, grads, ds0), dx
 
 
-def regularizer_oracle(kind, params, x, samples, lengths=None, through_state=True):
-    """The backend autodiff's value and gradients of R_SIRE (kind="sire", Eq. 4.4) or R_SUB ("sub",
+def regularizer_oracle(reg, params, x, samples, lengths=None, through_state=True):
+    """The backend autodiff's value and gradients of R_SIRE (reg="sire", Eq. 4.4) or R_SUB ("sub",
     Eq. 4.1) on our explicit draw, each step a call of the Keras layer's cell (interop.formulas);
     sums in the backend's own arrays (keras.ops would compute them in float32)."""
     from ...core.samples import check_samples
     cell_kind, _ = check_oracle_inputs(params, x, "Keras")
-    smp = check_samples(samples, kind, x.shape[0], x.shape[1], lengths)
+    smp = check_samples(samples, reg, x.shape[0], x.shape[1], lengths)
     with _float64():
         import keras
         layer = params_to_keras(params)
@@ -263,7 +263,7 @@ def regularizer_oracle(kind, params, x, samples, lengths=None, through_state=Tru
                     s = run(layer.cell, xk[b, t][None], [s])[0]
                 return s
             stop = None if through_state else keras.ops.stop_gradient
-            diffs = regularizer_differences(kind, smp, fold, s0[None], stop)
+            diffs = regularizer_differences(reg, smp, fold, s0[None], stop)
             return sum((d * d).sum() for d in diffs) / len(diffs)
 
         value, grads, dx, ds0 = _differentiate(layer, value_of, backend.to_numpy(x), backend.to_numpy(params["s0"]))

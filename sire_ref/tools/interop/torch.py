@@ -130,8 +130,8 @@ def oracle(params, x, lengths=None, dstates=None):
     return states.detach().numpy(), grads, dx
 
 
-def regularizer_oracle(kind, params, x, samples, lengths=None, through_state=True):
-    """PyTorch autograd's value and gradients of R_SIRE (kind="sire") or R_SUB (kind="sub").
+def regularizer_oracle(reg, params, x, samples, lengths=None, through_state=True):
+    """PyTorch autograd's value and gradients of R_SIRE (reg="sire") or R_SUB (reg="sub").
 
     Deliberately naive and independent of sire_ref.core.regularizers: row by row, one
     nn.RNNCell / nn.GRUCell call per input, the formula of Eq. 4.4 / Eq. 4.1 as
@@ -142,7 +142,7 @@ def regularizer_oracle(kind, params, x, samples, lengths=None, through_state=Tru
 
     cell_kind = kind_of(params)
     get_cell(cell_kind).check_params(params)
-    smp = check_samples(samples, kind, x.shape[0], x.shape[1], lengths)
+    smp = check_samples(samples, reg, x.shape[0], x.shape[1], lengths)
     module = params_to_torch(params, cell=True)
     xt = torch.tensor(backend.to_numpy(x), requires_grad=True)
     s0 = torch.tensor(backend.to_numpy(params["s0"]), requires_grad=True)
@@ -152,7 +152,7 @@ def regularizer_oracle(kind, params, x, samples, lengths=None, through_state=Tru
             s = module(xt[b, t][None], s)
         return s
 
-    diffs = regularizer_differences(kind, smp, fold, s0[None], None if through_state else torch.Tensor.detach)
+    diffs = regularizer_differences(reg, smp, fold, s0[None], None if through_state else torch.Tensor.detach)
     terms = [(d * d).sum() for d in diffs]
     value = torch.stack(terms).mean()
     value.backward()
