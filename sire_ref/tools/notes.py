@@ -170,7 +170,8 @@ h1 { font-size: 1.5em; margin: 0.4em 0; }
 .code { background: #fbfbfd; border-left: 1px solid #e3e3e8; padding: 0.5em 1em; overflow-x: auto; }
 .code pre { margin: 0; font: 13px/1.45 Menlo, Consolas, "DejaVu Sans Mono", monospace; }
 .where { font-size: 0.8em; color: #666; }
-table { border-collapse: collapse; font-size: 0.9em; } td, th { border: 1px solid #ddd; padding: 2px 6px; }
+table { border-collapse: collapse; font-size: 0.9em; display: block; max-width: 100%; overflow-x: auto; }
+td, th { border: 1px solid #ddd; padding: 2px 6px; }
 math[display="block"] { margin: 0.6em 0; overflow-x: auto; overflow-y: hidden; }
 img { max-width: 100%; }
 @media (max-width: 800px) { .section { grid-template-columns: minmax(0, 1fr); } .code { border-left: none; } }

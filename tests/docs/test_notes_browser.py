@@ -102,8 +102,10 @@ def test_no_page_is_wider_than_a_phone(site, browser):
             browser.get((out / page).as_uri())
             scroll, client = browser.execute_script(
                 "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-            if scroll > client:
-                wide[page] = (scroll, client)
+            if scroll > client:                      # name the widest element, to say what overflows
+                wide[page] = (scroll, client, browser.execute_script(
+                    "let w = [...document.body.querySelectorAll('*')].map(e => [e.getBoundingClientRect().right,"
+                    " e.tagName + '.' + e.className]); w.sort((a, b) => b[0] - a[0]); return w[0]"))
         assert wide == {}, f"pages that scroll sideways at phone width (code and formulas scroll in their boxes): {wide}"
     finally:
         browser.set_window_size(1280, 900)
