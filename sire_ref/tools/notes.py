@@ -20,6 +20,8 @@ import shutil
 import sys
 import time
 
+from ..base.io import write_bytes
+
 ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEFAULT_OUT = os.path.join("results", "notes")
 INSTALL = 'pip install markdown latex2mathml pygments (or pip install -e ".[test]")'
@@ -145,7 +147,7 @@ def link_labels(html_text, here, anchored):
     """Every paper label outside tags and code becomes a link to where it is implemented; the first
     mention on the implementing page is the anchor."""
     def replace(match):
-        label = match.group(1).replace("Eq.", "Eq. ").replace("Eq.  ", "Eq. ")
+        label = re.sub(r"Eq\. ?", "Eq. ", match.group(1))
         source = IMPLEMENTED_IN.get(label)
         if source is None:
             return match.group(0)
@@ -236,7 +238,6 @@ def build(out_dir, root=ROOT):
 
 
 def _write(folder, name, text):
-    from ..base.io import write_bytes
     write_bytes(os.path.join(folder, name), text.encode("utf-8"))
 
 
