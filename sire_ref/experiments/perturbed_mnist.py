@@ -93,7 +93,7 @@ def _setup(spec):
     data = make_data(mnist.load_mnist(None), spec.data_seed, spec.n_train, spec.n_val, spec.n_test,
                      perturbed=spec.method != "cnn_clean")
     if spec.method.startswith("cnn"):
-        model = ConvNet((spec.conv0, spec.conv1), spec.cnn_hidden)
+        model = ConvNet((spec.conv0, spec.conv1), spec.cnn_hidden, backend=spec.backend)
     else:
         step = ROW if spec.reading == "row" else 1
         data = {k: v._replace(x=v.x.reshape(len(v.y), -1, step), lengths=np.full(len(v.y), 784 // step))

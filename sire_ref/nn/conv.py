@@ -49,11 +49,11 @@ def forward(params, x, pad=0):
         for v in range(k):
             cols[:, :, :, u, v] = xpad[:, u:u + Ho, v:v + Wo]
     cols = cols.reshape(B * Ho * Wo, k * k * C)
-    y = cols @ _matrix(w).T + params["bias"]
+    y = cols @ weight_matrix(w).T + params["bias"]
     return y.reshape(B, Ho, Wo, F).transpose(0, 3, 1, 2), (cols, x.shape, pad)
 
 
-def _matrix(w):
+def weight_matrix(w):
     """weight (F, C, k, k) as the (F, k k C) matrix the channels-last columns multiply."""
     return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
 
@@ -71,7 +71,7 @@ def backward(params, cache, dy, with_dx=True):
     grads = {"weight": d_w, "bias": d_rows.sum(axis=0)}
     if not with_dx:
         return grads, None
-    d_cols = (d_rows @ _matrix(w)).reshape(B, Ho, Wo, k, k, C)
+    d_cols = (d_rows @ weight_matrix(w)).reshape(B, Ho, Wo, k, k, C)
     xp = backend.array_module(dy)
     dxpad = xp.zeros((B, H + 2 * pad, W + 2 * pad, C), dtype=dy.dtype)
     for u in range(k):

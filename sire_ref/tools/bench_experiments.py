@@ -54,7 +54,7 @@ def experiment_configs(quick=False):
     for hidden, channels, cnn_hidden in sizes:
         configs += [mnist("gru", hidden, "none"), mnist("gru", hidden, "sire"),
                     mnist(f"cnn {channels[0]}/{channels[1]}/{cnn_hidden}", None, "none",
-                          lambda y, c=channels, h=cnn_hidden: ConvNet(c, h))]
+                          lambda y, c=channels, h=cnn_hidden: ConvNet(c, h, backend="auto"))]
     for points, width in [(100, 32), (1000, 32)] + ([] if quick else [(100, 256)]):   # quick / paper widths
         configs += [cloud("deepsets", points, width), cloud("sire", points, width)]
     return configs

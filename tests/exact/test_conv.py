@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sire_ref.models.convnet import ConvNet
-from sire_ref.nn import conv, pool
+from sire_ref.nn import activations, conv, pool
 from sire_ref.tools.interop.torch import INSTALL as TORCH_INSTALL
 from sire_ref.tools.testing import check_layer_gradients, nonzero_relative_error, numerical_gradient
 
@@ -72,14 +72,15 @@ def test_conv_refuses_wrong_channels_and_too_small_inputs():
         conv.forward(params, np.zeros((1, 2, 3, 3)))
 
 
-def _small_net(rng, dropout_rate=0.0):
-    model = ConvNet(channels=(2, 3), hidden=5, dropout_rate=dropout_rate)
+def _small_net(rng, dropout_rate=0.0, backend=None):
+    model = ConvNet(channels=(2, 3), hidden=5, dropout_rate=dropout_rate, backend=backend)
     return model, model.init(rng), rng.normal(size=(2, 784, 1))
 
 
-def test_convnet_gradients_against_finite_differences():
+@pytest.mark.parametrize("backend", [None, "numba"])
+def test_convnet_gradients_against_finite_differences(backend):
     rng = np.random.default_rng(5)
-    model, params, x = _small_net(rng)
+    model, params, x = _small_net(rng, backend=backend)
     y, cache = model.forward(params, x)
     dy = rng.normal(size=y.shape)
     grads = model.backward(params, cache, dy)
@@ -103,13 +104,14 @@ def test_convnet_refuses_changed_params_and_partial_digits():
         model.regularizer(params, x, None, rng)
 
 
-def test_convnet_against_torch_float64():
+@pytest.mark.parametrize("backend", [None, "numba"])
+def test_convnet_against_torch_float64(backend):
     """The same weights in torch (Conv2d, ReLU, MaxPool2d, Linear, dropout off): logits and every
     gradient to < 1e-12."""
     torch = pytest.importorskip("torch", reason=f"torch not installed: {TORCH_INSTALL}")
     F = torch.nn.functional
     rng = np.random.default_rng(7)
-    model, params, x = _small_net(rng)
+    model, params, x = _small_net(rng, backend=backend)
     y, cache = model.forward(params, x)
     dy = rng.normal(size=y.shape)
     grads = model.backward(params, cache, dy)
@@ -141,3 +143,49 @@ def test_convnet_gradients_with_dropout_mask():
     numeric = numerical_gradient(lambda a: float((run(a)[0] * dy).sum()), params)
     for k in params:
         assert nonzero_relative_error(grads[k], numeric[k]) < TOL, k
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_convnet_kernels_equal_the_reference(monkeypatch, dtype, tol):
+    """The channels-last kernels (kernels.conv) against nn.conv / nn.pool at the quick preset's
+    shape class: 5 images in chunks of 2 (a remainder chunk), nonzero biases, logits and every
+    gradient; float32 against the float64 reference."""
+    from sire_ref.kernels import conv as kernel
+    monkeypatch.setattr(kernel, "CHUNK_BYTES", 2 * 28 * 28 * 25 * np.dtype(dtype).itemsize)
+    rng = np.random.default_rng(11)
+    reference, fast = ConvNet((4, 6), 8, backend=None), ConvNet((4, 6), 8, backend="numba")
+    params = {k: v + 0.05 for k, v in reference.init(rng).items()}        # nonzero biases
+    x = rng.normal(size=(5, 784, 1))
+    y, cache = reference.forward(params, x)
+    dy = rng.normal(size=y.shape)
+    grads = reference.backward(params, cache, dy)
+    cast = {k: v.astype(dtype) for k, v in params.items()}
+    y_fast, cache_fast = fast.forward(cast, x.astype(dtype))
+    assert cache_fast.fast and not cache.fast
+    grads_fast = fast.backward(cast, cache_fast, dy.astype(dtype))
+    assert y_fast.dtype == dtype and nonzero_relative_error(y_fast, y) < tol
+    for k in params:
+        assert grads_fast[k].dtype == dtype and nonzero_relative_error(grads_fast[k], grads[k]) < tol, k
+
+
+@pytest.mark.parametrize("bias", [0.3, -0.3])
+def test_conv_block_kernel_routes_ties_and_dead_windows_as_the_reference(bias):
+    """A constant image makes every interior pooling window a tie (the first entry wins, as
+    PyTorch) and, with bias -0.3, windows dead (relu 0: no gradient); dx shows where each
+    gradient went. kernels.conv's block (channels-last) against nn.conv, relu, nn.pool."""
+    from sire_ref.kernels import conv as kernel
+    rng = np.random.default_rng(12)
+    params = conv.init(3, 4, 3, rng)
+    params["bias"][:] = bias
+    x = np.full((2, 3, 8, 6), 0.5)
+    y, c_conv = conv.forward(params, x, 1)
+    a, c_act = activations.forward("relu", y)
+    p, c_pool = pool.forward(a)
+    dp = rng.normal(size=p.shape)
+    grads, dx = conv.backward(params, c_conv, activations.backward("relu", c_act, pool.backward(c_pool, dp)))
+    nhwc = (0, 2, 3, 1)
+    p_fast, cache = kernel.block_forward(params["weight"], params["bias"], x.transpose(nhwc), 1)
+    d_w, d_b, dx_fast = kernel.block_backward(params["weight"], cache, dp.transpose(nhwc), 1, with_dx=True)
+    assert np.allclose(p_fast, p.transpose(nhwc), rtol=1e-13, atol=1e-15)
+    assert np.allclose(dx_fast, dx.transpose(nhwc), rtol=1e-12, atol=1e-15)
+    assert np.allclose(d_w, grads["weight"], rtol=1e-12) and np.allclose(d_b, grads["bias"], rtol=1e-12)
