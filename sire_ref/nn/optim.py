@@ -41,12 +41,14 @@ def sgd_step(params, grads, state, lr, momentum=0.0, weight_decay=0.0):
 
 
 def clip_grad_norm(grads, max_norm):
-    """Scale all gradients in place so their joint 2-norm is at most max_norm; return the norm before."""
+    """Scale all gradients in place so their joint 2-norm is at most max_norm; return the norm before
+    (a 0-d array: the scaling never reads it back to the host, no synchronization on CuPy)."""
     xp = backend.array_module(*grads.values())
-    total = float(xp.sqrt(sum((g * g).sum() for g in grads.values())))
-    if max_norm is not None and total > max_norm:
+    total = xp.sqrt(sum((g * g).sum() for g in grads.values()))
+    if max_norm is not None:
+        scale = xp.where(total > max_norm, max_norm / (total + 1e-12), 1.0).astype(total.dtype)
         for g in grads.values():
-            g *= max_norm / (total + 1e-12)
+            g *= scale
     return total
 
 

@@ -53,7 +53,7 @@ import numpy as np
 from ..base import backend
 from ..base.io import array_digest, read_record, write_record
 from ..base.threads import blas_threads
-from ..base.validate import check_lengths
+from ..base.validate import check_lengths, trusted
 from ..core.samples import permute_rows
 from ..nn import losses, optim
 from . import checkpoint
@@ -216,7 +216,7 @@ def _batch_loss(model, params, split, idx, config, rng, unlabelled=None):
     if reg is not None:
         for k in grads:
             grads[k] += config.lam * reg.grads[k]
-    return float(value), grads, float(task)
+    return value, grads, task
 
 
 def train(model, data, config, out_dir=None, name="run", options=None, log=print, on_epoch_end=None):
@@ -326,8 +326,11 @@ def _start_or_resume(model, data, config, out_dir, name, log):
 def train_step(model, params, opt, split, idx, config, rng, lr, unlabelled=None):
     """One full training step on split[idx]: forward, loss, backward, lambda R, clipping, and the
     optimizer's update of the trainable params (in place). Returns (the objective's value, the
-    task loss's). unlabelled: the Split R is computed on when config.reg_on == "unlabelled"."""
-    value, grads, task = _batch_loss(model, params, split, idx, config, rng, unlabelled)
+    task loss's, 0-d arrays where the data are: never read back to the host here). unlabelled: the
+    Split R is computed on when config.reg_on == "unlabelled". Runs trusted (base.validate): train()
+    checked the data, and a NaN shows in the epoch's objective."""
+    with trusted():
+        value, grads, task = _batch_loss(model, params, split, idx, config, rng, unlabelled)
     optim.clip_grad_norm(grads, config.clip)
     trainable = {k: params[k] for k in params if k not in model.frozen}
     opt_kwargs = ({"eps": config.eps} if config.optimizer == "adam" else {"momentum": config.momentum})
@@ -340,12 +343,14 @@ def train_epoch(model, split, config, state, rng, unlabelled=None):
     """One pass over the training split in a fresh random order; returns the means over its
     sequences of (the objective, the task loss), each measured on the minibatch before its step."""
     lr = optim.step_lr(config.lr, state["epoch"], config.lr_step, config.lr_gamma) * state["lr_scale"]
-    order, total = rng.permutation(len(split.y)), np.zeros(2)
+    order, objective, task = rng.permutation(len(split.y)), 0.0, 0.0
     for i in range(0, len(order), config.batch_size):
         idx = order[i:i + config.batch_size]
-        total += np.array(train_step(model, state["params"], state["opt"], split, idx, config, rng, lr,
-                                     unlabelled)) * len(idx)
-    return tuple(total / len(order))
+        value, task_value = train_step(model, state["params"], state["opt"], split, idx, config, rng, lr,
+                                       unlabelled)
+        objective = objective + value.astype(np.float64) * len(idx)      # float64 sums, as before
+        task = task + task_value.astype(np.float64) * len(idx)
+    return float(objective) / len(order), float(task) / len(order)    # the epoch's only reads to the host
 
 
 def epoch_seconds(model, data, config, steps=10):
