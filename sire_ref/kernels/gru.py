@@ -39,16 +39,18 @@ def _forward(x_tm, tok_tm, w_ih, b_ih, w_hh, b_hh, s_init, lengths, gi_chunk, sa
             project_steps(x_tm, tok_tm, w_ih_t, t, min(C, T - t), gi_chunk)
         gi = gi_chunk[t % C]                            # b_ih is added below
         np.dot(s, w_hh_t, gh)
-        for b in range(B):
+        ghn = ghn_all[t]
+        for b in range(B):                              # one output per loop: each one vectorizes
             for h in range(H):
                 pre_r[b, h] = gi[b, h] + b_ih[h] + gh[b, h] + b_hh[h]
+            for h in range(H):
                 pre_z[b, h] = gi[b, H + h] + b_ih[H + h] + gh[b, H + h] + b_hh[H + h]
+            for h in range(H):
+                ghn[b, h] = gh[b, 2 * H + h] + b_hh[2 * H + h]
         activate(SIGMOID, pre[:2].reshape(2 * n_el), gates[:2].reshape(2 * n_el), q2, bits2, single)
         for b in range(B):
             for h in range(H):
-                ghn = gh[b, 2 * H + h] + b_hh[2 * H + h]
-                ghn_all[t, b, h] = ghn
-                pre_n[b, h] = gi[b, 2 * H + h] + b_ih[2 * H + h] + r[b, h] * ghn
+                pre_n[b, h] = gi[b, 2 * H + h] + b_ih[2 * H + h] + r[b, h] * ghn[b, h]
         activate(TANH, pre_n.reshape(n_el), n.reshape(n_el), q2[:n_el], bits2[:n_el], single)
         for b in range(B):
             if t < lengths[b]:
@@ -71,6 +73,7 @@ def _backward(x_tm, tok_tm, states, s_init, lengths, dstates, w_ih, w_hh, r_all,
     for t in range(T - 1, -1, -1):
         dgi, dgh = dgi_chunk[t % C], dgh_chunk[t % C]
         s_prev = states[t - 1] if t > 0 else s_init
+        r, z, n, ghn = r_all[t], z_all[t], n_all[t], ghn_all[t]
         for b in range(B):
             for h in range(H):
                 ds[b, h] += dstates[b, t, h]
@@ -78,22 +81,23 @@ def _backward(x_tm, tok_tm, states, s_init, lengths, dstates, w_ih, w_hh, r_all,
                 dgi[b] = 0
                 dgh[b] = 0
                 continue
+            # dan = ds (1 - z)(1 - n^2), dar = dan gh_n r (1 - r), daz = ds (s_prev - n) z (1 - z):
+            # one output per loop, so that each one vectorizes
             for h in range(H):
-                g, r, z, n = ds[b, h], r_all[t, b, h], z_all[t, b, h], n_all[t, b, h]
-                dan = g * (1 - z) * (1 - n * n)
-                dar = dan * ghn_all[t, b, h] * r * (1 - r)
-                daz = g * (s_prev[b, h] - n) * z * (1 - z)
-                dgi[b, h] = dar
-                dgi[b, H + h] = daz
-                dgi[b, 2 * H + h] = dan
-                dgh[b, h] = dar
-                dgh[b, H + h] = daz
-                dgh[b, 2 * H + h] = dan * r
+                dgi[b, 2 * H + h] = ds[b, h] * (1 - z[b, h]) * (1 - n[b, h] * n[b, h])
+            for h in range(H):
+                dgi[b, h] = dgi[b, 2 * H + h] * ghn[b, h] * r[b, h] * (1 - r[b, h])
+            for h in range(H):
+                dgi[b, H + h] = ds[b, h] * (s_prev[b, h] - n[b, h]) * z[b, h] * (1 - z[b, h])
+            for h in range(2 * H):
+                dgh[b, h] = dgi[b, h]
+            for h in range(H):
+                dgh[b, 2 * H + h] = dgi[b, 2 * H + h] * r[b, h]
         np.dot(dgh, w_hh, back)
         for b in range(B):
             if t < lengths[b]:
                 for h in range(H):
-                    v = ds[b, h] * z_all[t, b, h] + back[b, h]
+                    v = ds[b, h] * z[b, h] + back[b, h]
                     ds[b, h] = v if abs(v) >= floor else 0.0      # no subnormals (mathfn.flush_floor)
         if t % C == 0:                           # steps t..t+n-1 done: their weight gradients at once
             n_t = min(C, T - t)

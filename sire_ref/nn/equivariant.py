@@ -20,4 +20,4 @@ def forward(params, x):
 def backward(params, cache, dy):
     c_max, c_lin = cache
     grads, dz = linear.backward(params, c_lin, dy)
-    return grads, dz - setpool.backward(c_max, dz.sum(axis=1))
+    return grads, setpool.add_at_winners(c_max, -dz.sum(axis=1), dz)      # in place: dz is ours

@@ -22,7 +22,9 @@ def init(in_features, out_features, rng, dtype=np.float64):
 
 def forward(params, x):
     """y = x W^T + b; x (..., in) -> y (..., out)."""
-    return project(x, params["weight"]) + params["bias"], x
+    y = project(x, params["weight"])        # a new array (a product or a gather): add b in place
+    y += params["bias"]
+    return y, x
 
 
 def backward(params, cache, dy):

@@ -18,9 +18,12 @@ def forward(x):
 
 def backward(cache, dy):
     """dx (B, N, D): dy at each (b, d)'s winner, zeros elsewhere."""
-    winner, shape = cache
+    return add_at_winners(cache, dy, backend.array_module(dy).zeros(cache[1], dtype=dy.dtype))
+
+
+def add_at_winners(cache, dy, dx):
+    """dx (B, N, D) += dy (B, D) at each (b, d)'s winner, in place (one winner per (b, d)); dx."""
+    winner, (B, _, D) = cache
     xp = backend.array_module(dy)
-    B, _, D = shape
-    dx = xp.zeros(shape, dtype=dy.dtype)
-    dx[xp.arange(B)[:, None], winner, xp.arange(D)[None, :]] = dy
+    dx[xp.arange(B)[:, None], winner, xp.arange(D)[None, :]] += dy
     return dx
