@@ -45,12 +45,15 @@ def _backward(x_tm, tok_tm, states, s_init, lengths, dstates, w_ih, w_hh, da_all
     ds = np.zeros((B, H), states.dtype)
     back = np.empty((B, H), states.dtype)
     for t in range(T - 1, -1, -1):
-        for b in range(B):
-            active = t < lengths[b]
+        da, st = da_all[t], states[t]
+        for b in range(B):                       # one output per loop: each one vectorizes
             for h in range(H):
                 ds[b, h] += dstates[b, t, h]
-                st = states[t, b, h]
-                da_all[t, b, h] = ds[b, h] * (1 - st * st) if active else 0.0
+            if t >= lengths[b]:
+                da[b] = 0
+                continue
+            for h in range(H):
+                da[b, h] = ds[b, h] * (1 - st[b, h] * st[b, h])
         np.dot(da_all[t], w_hh, back)
         for b in range(B):
             if t < lengths[b]:
