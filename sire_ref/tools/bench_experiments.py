@@ -8,8 +8,8 @@ experiment clips, and the Adam update. PyTorch runs the same model with our para
 writes them). Both take turns call by call (round-robin), BLAS and PyTorch on the same
 thread count, and each time is the median. Also one whole epoch end to end (shuffling,
 batching, every step, then evaluation on a validation split) for the integer-task GRU.
-The physical limit beside each row: the step's recurrent matrix-product FLOPs at this machine's
-single-thread matmul peak, and the fraction of it each side reaches (limit / time).
+The physical limit beside each row: the step's matrix-product FLOPs (`matmul_flops`) at this
+machine's single-thread matmul peak, and the fraction of it each side reaches (limit / time).
 """
 import dataclasses
 import time
@@ -22,6 +22,7 @@ from ..experiments.integer_tasks import build_model
 from ..experiments.point_cloud import PointSpec, build as build_point_model
 from ..models.convnet import ConvNet
 from ..models.recurrent import DeepSets, RecurrentSetModel
+from ..nn.encoders import Embedding
 from ..nn import optim
 from ..training.loop import TrainConfig, cast_data, evaluate, train_epoch, train_step
 from . import torch_twins
@@ -128,22 +129,37 @@ def torch_step(model, params, split, config):
     return step
 
 
-def recurrent_flops(model, config, lengths):
-    """Matrix-product FLOPs of one step's recurrence (forward s W_hh^T, backward ds W_hh and
-    dW_hh: 3 products of 2 G H^2 per row-step), the regularizer's folds included; the input
-    side is a gather on the fast path. Rows run to their batch's longest sequence, as in the
-    kernels: B T row-steps for the model; SIRE "subset" adds N (L - 2) for the fold (the
-    longest subset of N = 128 draws is L - 2 in practice) and 4N for the swapped pairs;
-    "prefix" only the 4N; SUB adds 2N L. None for DeepSets."""
-    if not hasattr(model, "cell"):
-        return None
-    B, T, N, H = len(lengths), int(lengths.max()), config.reg_samples, model.hidden_size
-    rows = B * T
+def matmul_flops(model, params, config, lengths):
+    """Matrix-product FLOPs of one training step: each weight W (O, I) costs 2 I O per row it
+    multiplies, three times (forward, dW, dx). The rows: B T for the layers applied to every element
+    (a set encoder, DeepSets' phi, the cell's input side), B for those applied per set (rho, the
+    head), B Ho Wo for a convolution (I = C k^2). The recurrence W_hh runs B T row-steps for the
+    model, as the kernels run rows to their batch's longest sequence; SIRE "subset" adds N (L - 2)
+    for its fold (the longest subset of N = 128 draws is L - 2 in practice) and 4N for the swapped
+    pairs, "prefix" only the 4N; SUB adds 2N L; the pairs' inputs pass the cell's input side too.
+    Token inputs are gathers (an embedding, the folded GRU input): no product."""
+    B, T, N = len(lengths), int(lengths.max()), config.reg_samples
+    recurrent = B * T
     if config.reg == "sire":
-        rows += 4 * N + (N * (T - 2) if config.estimator == "subset" else 0)
+        recurrent += 4 * N + (N * (T - 2) if config.estimator == "subset" else 0)
     elif config.reg == "sub":
-        rows += 2 * N * T
-    return 3 * 2 * model.cell.gates * H * H * rows
+        recurrent += 2 * N * T
+    tokens = isinstance(getattr(model, "encoder", None), Embedding)   # its table and the layer after it gather
+    flops = 0
+    for name, w in params.items():
+        if w.ndim == 4:                                       # conv F x C x k x k at 28 / 2^i pixels
+            flops += 3 * 2 * B * (28 // 2 ** int(name[4])) ** 2 * w.size
+        elif w.ndim == 2:
+            if tokens and name in ("encoder.weight", "cell.weight_ih", "phi.0.weight"):
+                rows = 0
+            elif name.startswith("cell."):
+                rows = recurrent
+            elif name.startswith(("encoder.", "phi.")):
+                rows = B * T
+            else:                                             # rho, head, fc: one row per set
+                rows = B
+            flops += 3 * 2 * rows * w.size
+    return flops
 
 
 def measure_step(name, factory, config, data_factory, dtype, peak):
@@ -159,10 +175,8 @@ def measure_step(name, factory, config, data_factory, dtype, peak):
     slow = time.perf_counter() - start > 0.5           # seconds a step (points at width 256): 3 rounds
     ms = median_ms(fns, min_rounds=3 if slow else 10, max_rounds=200, budget_s=3.0)
     row = {"name": name, "dtype": np.dtype(dtype).name, "ms": ms, "speedup": ms["torch"] / ms["sire_ref"]}
-    flops = recurrent_flops(model, config, split.lengths)
-    if flops is not None:          # the physical limit: those FLOPs at the matmul peak
-        row["limit_ms"] = flops / (peak * 1e6)
-        row["limit_fraction"] = {k: row["limit_ms"] / ms[k] for k in ("sire_ref", "torch")}
+    row["limit_ms"] = matmul_flops(model, params, config, split.lengths) / (peak * 1e6)   # at the matmul peak
+    row["limit_fraction"] = {k: row["limit_ms"] / ms[k] for k in ("sire_ref", "torch")}
     if config.reg != "none":
         row["reg_share"] = {"sire_ref": ms["sire_ref"] / ms["sire_ref no reg"] - 1,
                             "torch": ms["torch"] / ms["torch no reg"] - 1}

@@ -42,10 +42,19 @@ def test_torch_twin_computes_our_objective_and_gradients(name, factory, config, 
             assert relative_error(grads[k], p.grad.numpy()) < 1e-9, k
 
 
-def test_recurrent_flops_count_the_row_steps():
-    """B T rows for the model, 4N more for SIRE's pairs, N (T - 2) for its subset fold."""
+def test_matmul_flops_count_every_product_of_the_step():
+    """Integer GRU + SIRE subset: the recurrence runs B T rows for the model, 4N more for SIRE's
+    pairs and N (T - 2) for its subset fold; the tokens gather (no input product); the head's two
+    layers run B rows; each product three times. The CNN: each conv over its pixels, fc per image."""
     name, factory, config, data_factory = next(c for c in CONFIGS if c[0].endswith("sire-subset"))
-    model, _, split, _ = bench_experiments._setup(factory, config, data_factory, "float32")
+    model, params, split, _ = bench_experiments._setup(factory, config, data_factory, "float32")
     B, T, H, N = 128, int(split.lengths.max()), 80, 128
-    per_row = 3 * 2 * 3 * H * H
-    assert bench_experiments.recurrent_flops(model, config, split.lengths) == per_row * (B * T + 4 * N + N * (T - 2))
+    head = 3 * 2 * B * (80 * 100 + 100 * 1)
+    expected = 3 * 2 * 3 * H * H * (B * T + 4 * N + N * (T - 2)) + head
+    assert bench_experiments.matmul_flops(model, params, config, split.lengths) == expected
+    name, factory, config, data_factory = next(c for c in CONFIGS if c[0].startswith("mnist cnn"))
+    model, params, split, _ = bench_experiments._setup(factory, config, data_factory, "float32")
+    B = config.batch_size
+    conv = 3 * 2 * B * (28 * 28 * 16 * 1 * 25 + 14 * 14 * 32 * 16 * 25)
+    assert bench_experiments.matmul_flops(model, params, config, split.lengths) == \
+        conv + 3 * 2 * B * (1568 * 128 + 128 * 10)
