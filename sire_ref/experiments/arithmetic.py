@@ -52,7 +52,7 @@ def main(argv=None):
                         integer_tasks.estimate)
     if results is None:
         return 0
-    best = select(results)
+    best = select(results.values())
     metric = "RMSE" if args.task == "variance" else "accuracy"
     mse = (method_table(best, methods, args.lengths, "MSE", value=lambda r: r.get("test_mse"),
                         title="test MSE (the paper's metric for variance, Appendix B): mean (std) over seeds")

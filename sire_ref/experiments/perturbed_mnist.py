@@ -37,7 +37,7 @@ from ..models.convnet import ConvNet
 from ..models.recurrent import RecurrentSetModel
 from ..training.loop import RunOptions, TrainConfig, train
 from .runner import cli
-from .runner.report import training_summary
+from .runner.report import select, training_summary
 from .runner.spec import RunSettings
 
 ROW = 28                     # the "row" reading: one image row (28 pixels) per step
@@ -136,16 +136,6 @@ def specs_for(args):
                       data_digest=args.data_digest)
             for seed in range(args.seeds) for method in args.methods
             for lam in (args.lambdas if method == "sire" else [0.0])]
-
-
-def select(results):
-    """Per (method, seed), the run with the best validation accuracy (lambda chosen on val)."""
-    best = {}
-    for r in results.values():
-        key = (r["spec"]["method"], r["spec"]["seed"])
-        if key not in best or r["val"] > best[key]["val"]:
-            best[key] = r
-    return best
 
 
 def _paper_order(methods):
@@ -264,7 +254,7 @@ def main(argv=None):
     results = cli.sweep(args, run_one, specs, f"{args.out}/runs/perturbed_mnist", estimate)
     if results is None:
         return 0
-    best = select(results)
+    best = select(results.values(), key=("method", "seed"))
     text = table(best, args.methods) + "\n" + training_summary(results)
     print("\n" + text)
     figure = plot_results(best, args.methods, f"{args.out}/perturbed_mnist.png")

@@ -26,7 +26,7 @@ from ..base.io import save_figure, write_json
 from . import integer_tasks
 from .integer_tasks import CONVERGED, run_one, specs_for
 from .runner import cli
-from .runner.report import paired_difference, provenance, run_records, training_summary, verdict
+from .runner.report import paired_difference, provenance, run_records, select, training_summary, verdict
 
 WIDE = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]
 NARROW = [0.001, 0.01, 0.1]                  # the paper's grid
@@ -53,12 +53,6 @@ def by_seed(results, method, lambdas):
     return out
 
 
-def choose(runs):
-    """The holdout's choice among {lam: result} of one seed: the best validation accuracy, ties to
-    the smaller lambda. Reads r["val"] only: the test split cannot change it."""
-    return min(runs, key=lambda lam: (-runs[lam]["val"], lam))
-
-
 def first_below(curve, threshold):
     """The first epoch (1-based) at which a training curve is below threshold, or None."""
     return next((i + 1 for i, v in enumerate(curve) if v < threshold), None)
@@ -83,7 +77,7 @@ def summarize(results, seeds, lambdas):
             missing = [s for s in range(seeds) if set(runs.get(s, {})) != set(lams)]
             if missing:
                 raise ValueError(f"{method}: seeds {missing} lack runs for some lambda of {lams}")
-            chosen = {s: choose(runs[s]) for s in range(seeds)}
+            chosen = {s: select(runs[s].values(), key=("seed",))[(s,)]["spec"]["lam"] for s in range(seeds)}
             picks[method] = {s: runs[s][chosen[s]] for s in range(seeds)}
             tests = [picks[method][s]["test"] for s in range(seeds)]
             out["methods"].setdefault(method, {})[grid] = {

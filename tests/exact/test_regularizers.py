@@ -1,6 +1,5 @@
 """SIRE (Eq. 4.4) and SUB (Eq. 4.1): values from first principles, gradients vs finite differences
 (float64, rel < 1e-7) and vs PyTorch autograd on the same explicit draw (rel < 1e-9)."""
-import importlib
 import warnings
 
 import numpy as np

@@ -38,9 +38,9 @@ def test_lambda_per_seed_is_chosen_on_validation_never_on_test():
         return {"spec": {"method": "sire", "length": 5, "seed": 0, "lam": lam, "task": "sum"}, "val": val,
                 "test": test}
     results = {"a": run(0.01, 0.9, 0.1), "b": run(0.1, 0.5, 0.99)}
-    assert report.select(results)[("sire", 5, 0)]["spec"]["lam"] == 0.01
+    assert report.select(results.values())[("sire", 5, 0)]["spec"]["lam"] == 0.01
     variance = {k: dict(r, spec=dict(r["spec"], task="variance")) for k, r in results.items()}
-    assert report.select(variance)[("sire", 5, 0)]["spec"]["lam"] == 0.1     # RMSE: lower is better
+    assert report.select(variance.values())[("sire", 5, 0)]["spec"]["lam"] == 0.1     # RMSE: lower is better
 
 
 # -- training, validation and test examples are disjoint -----------------------------------------

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sire_ref.experiments import sire_vs_sub
-from sire_ref.experiments.runner.report import paired_difference, verdict
+from sire_ref.experiments.runner.report import paired_difference, select, verdict
 
 
 def _record(method, lam, seed, val, test, task_curve=(9.0, 3.0, 1.5, 0.5)):
@@ -31,8 +31,8 @@ def test_lambda_is_chosen_on_the_holdout_and_the_test_split_cannot_change_it():
 
 
 def test_ties_on_the_holdout_go_to_the_smaller_lambda():
-    runs = {1.0: {"val": 0.7, "test": 0.1}, 0.01: {"val": 0.7, "test": 0.9}, 100.0: {"val": 0.2, "test": 1.0}}
-    assert sire_vs_sub.choose(runs) == 0.01
+    runs = [_record("sire", 1.0, 0, 0.7, 0.1), _record("sire", 0.01, 0, 0.7, 0.9), _record("sire", 100.0, 0, 0.2, 1.0)]
+    assert select(runs, key=("seed",))[(0,)]["spec"]["lam"] == 0.01
 
 
 def test_the_narrow_grid_is_the_papers_subset():

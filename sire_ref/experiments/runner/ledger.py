@@ -25,7 +25,7 @@ import numpy as np
 
 from ...base.io import read_json, write_bytes
 from .. import half_range as half_range_experiment
-from .report import paired_difference, verdict
+from .report import paired_difference, select, verdict
 
 TOLERANCE = 0.01          # a reported accuracy is reproduced when ours >= paper - TOLERANCE
 MIN_SEEDS = 3             # a bootstrap interval over fewer seeds is no interval: at most "direction only"
@@ -93,14 +93,9 @@ def _seconds(runs):
     return _hours(sum(r.get("seconds", 0.0) for r in runs))
 
 
-def _best_by_seed(runs, lower=False):
-    """{seed: the run with the best validation metric} (lambda chosen on validation only)."""
-    best = {}
-    for r in runs:
-        s = r["spec"]["seed"]
-        if s not in best or ((r["val"] < best[s]["val"]) if lower else (r["val"] > best[s]["val"])):
-            best[s] = r
-    return best
+def _best_by_seed(runs):
+    """{seed: the run chosen on validation among its lambdas} (report.select)."""
+    return {k[0]: r for k, r in select(runs, key=("seed",)).items()}
 
 
 def parity(ledger):
@@ -131,7 +126,7 @@ def arithmetic(ledger):
         lower = task == "variance"
         metric = "test_mse" if lower else "test"
         for n in rec["args"]["lengths"]:
-            runs = {m: _best_by_seed(_runs(rec, method=m, length=n), lower) for m in ("gru", "sire", "deepsets", "pisgd")}
+            runs = {m: _best_by_seed(_runs(rec, method=m, length=n)) for m in ("gru", "sire", "deepsets", "pisgd")}
             seeds = sorted(runs["sire"])
             sire = [runs["sire"][s][metric] for s in seeds]
             by_task[(task, n)] = runs
@@ -154,7 +149,7 @@ def arithmetic(ledger):
                        [s_runs[s]["test"] for s in seeds], "-", "arithmetic_range.json, arithmetic_sum.json")
     for task in ("sum", "range"):
         ledger.not_run(f"Arithmetic: {task} (6.2, Fig. 2)", f"n = 10..30: SIRE scales better to longer sets than "
-                       f"pi-SGD and DeepSets", "SIRE ahead, more so at larger n (Fig. 2)", f"dry_run_arithmetic_{task}.json")
+                       "pi-SGD and DeepSets", "SIRE ahead, more so at larger n (Fig. 2)", f"dry_run_arithmetic_{task}.json")
 
 
 def half_range(ledger):

@@ -8,20 +8,23 @@ import numpy as np
 from ...base.io import save_figure
 
 
-def select(results, key=("method", "length", "seed")):
-    """Best-on-validation run per (method, length, seed) among its lambdas: {key tuple: result}.
+def select(runs, key=("method", "length", "seed")):
+    """The best run on VALIDATION per `key` (its spec's fields) among its lambdas: {key tuple: run}.
 
-    Selection uses the VALIDATION metric only, never the test metric (lower is better
-    for the variance task's RMSE, higher for accuracy).
-    """
+    runs: run records. Reads r["val"] only, never the test metric, so the test split cannot change
+    a choice: higher is better, lower for the variance task's RMSE; a tie goes to the smaller
+    lambda. The one selection of every experiment, the ledger and SIRE vs SUB."""
     best = {}
-    for r in results.values():
+    for r in runs:
         k = tuple(r["spec"][f] for f in key)
-        lower = r["spec"]["task"] == "variance"
-        better = (lambda a, b: a < b) if lower else (lambda a, b: a > b)
-        if k not in best or better(r["val"], best[k]["val"]):
+        if k not in best or _rank(r) < _rank(best[k]):
             best[k] = r
     return best
+
+
+def _rank(run):
+    lower = run["spec"].get("task") == "variance"
+    return (run["val"] if lower else -run["val"], run["spec"]["lam"])
 
 
 RUN_FIELDS = ("spec", "val", "test", "train", "val_mse", "test_mse", "test_single_order", "best_epoch",
