@@ -148,7 +148,7 @@ def arithmetic(ledger):
                        "range above sum (6.2, in words)", [r_runs[s]["test"] for s in seeds],
                        [s_runs[s]["test"] for s in seeds], "-", "arithmetic_range.json, arithmetic_sum.json")
     for task in ("sum", "range"):
-        ledger.not_run(f"Arithmetic: {task} (6.2, Fig. 2)", f"n = 10..30: SIRE scales better to longer sets than "
+        ledger.not_run(f"Arithmetic: {task} (6.2, Fig. 2)", "n = 10..30: SIRE scales better to longer sets than "
                        "pi-SGD and DeepSets", "SIRE ahead, more so at larger n (Fig. 2)", f"dry_run_arithmetic_{task}.json")
 
 
