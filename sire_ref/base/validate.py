@@ -5,8 +5,9 @@ shape, range or non-finite values) with a message that names the argument, what
 was expected and what was received. Nothing is coerced silently.
 
 `trusted()`: inside it, the checks that read every value are skipped (check_array's scan for NaN
-and inf, check_inputs' token range; on CuPy each is a device synchronization); shapes and dtypes
-are still checked. The training loop checks its data once and runs its
+and inf, check_inputs' token range, check_lengths' range, core.samples.check_samples' position
+scans; on CuPy the first two are device synchronizations) and a model's forward keeps no copy of
+params and x for its backward's guard (`remember`); types, dtypes and shapes are still checked. The training loop checks its data once and runs its
 steps trusted; a NaN that appears during training shows in the epoch's objective instead.
 """
 import contextlib
@@ -18,6 +19,11 @@ import numpy as np
 from . import backend
 
 _TRUSTED = contextvars.ContextVar("sire_ref_trusted", default=False)
+
+
+def is_trusted():
+    """True inside `trusted()`: a check that reads every value may skip it."""
+    return _TRUSTED.get()
 
 
 @contextlib.contextmanager
@@ -59,7 +65,7 @@ def check_array(a, name, ndim=None, shape=None, dtype=None, finite=True):
         dims = ["*" if s is None else str(s) for s in shape]
         expected = "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
         raise ValueError(f"{name} must have shape {expected}, got {tuple(a.shape)}")
-    if finite and not _TRUSTED.get() and not bool(backend.array_module(a).isfinite(a).all()):
+    if finite and not is_trusted() and not bool(backend.array_module(a).isfinite(a).all()):
         raise ValueError(f"{name} contains NaN or inf")
     return a
 
@@ -79,7 +85,7 @@ def check_inputs(x, name, lead, I, dtype):
         if not fits(x.shape):
             raise ValueError(f"{name} holds integer tokens, so it must have shape {text(lead)} "
                              f"(one token per position), got {tuple(x.shape)}")
-        host = None if _TRUSTED.get() else backend.to_numpy(x)
+        host = None if is_trusted() else backend.to_numpy(x)
         if host is not None and host.size and (host.min() < 0 or host.max() >= I):
             raise ValueError(f"{name} tokens must lie in 0..{I - 1} (the input size I, read as "
                              f"one-hot rows), got min {host.min()} and max {host.max()}")
@@ -157,10 +163,10 @@ def check_lengths(lengths, batch=None, seq_len=None, name="lengths"):
         raise TypeError(f"{name} must have an integer dtype, got {host.dtype}")
     if host.ndim != 1 or (batch is not None and host.shape != (batch,)):
         raise ValueError(f"{name} must have shape {shape} to match the batch, got {host.shape}")
-    if host.size and (host.min() < 0 or (seq_len is not None and host.max() > seq_len)):
+    if host.size and not is_trusted() and (host.min() < 0 or (seq_len is not None and host.max() > seq_len)):
         within = "be >= 0" if seq_len is None else f"lie in 0..{seq_len} (the sequence length T)"
         raise ValueError(f"{name} must {within}, got min {host.min()} and max {host.max()}")
-    return host.astype(np.int64)
+    return host.astype(np.int64, copy=False)
 
 
 def snapshot(arrays):
@@ -169,14 +175,17 @@ def snapshot(arrays):
 
 
 def remember(params, x):
-    """What a model's forward keeps for its backward: (copies of params and x, the caller's x)."""
-    return snapshot(dict(params, x=x)), x
+    """What a model's forward keeps for its backward: (copies of params and x, the caller's x);
+    None inside `trusted()`, where the caller (the training step) pairs forward and backward itself."""
+    return None if is_trusted() else (snapshot(dict(params, x=x)), x)
 
 
 def check_made_from(made_from, params, caller):
-    """A model's backward check: params, and the x its forward read, unchanged since `remember`."""
-    taken, x = made_from
-    check_unchanged(taken, dict(params, x=x), caller)
+    """A model's backward check: params, and the x its forward read, unchanged since `remember`
+    (nothing to check after a trusted forward)."""
+    if made_from is not None:
+        taken, x = made_from
+        check_unchanged(taken, dict(params, x=x), caller)
 
 
 def check_unchanged(taken, arrays, caller):
@@ -194,7 +203,7 @@ def check_unchanged(taken, arrays, caller):
             raise ValueError(f"{caller}: {k} has shape {tuple(a.shape)} and dtype {a.dtype}, but the "
                              f"forward pass was made with shape {tuple(was.shape)} and dtype {was.dtype}; "
                              f"pass the params of that forward pass, or run forward again")
-        if not bool(backend.array_module(a).array_equal(a, was)):
+        if not bool(backend.array_module(a).array_equal(a, was, equal_nan=a.dtype.kind in "fc")):
             raise ValueError(f"{caller}: {k} differs from the values the forward pass was made with "
                              f"(other params, or an array changed in place after forward); the "
                              f"gradient would be wrong, so run forward again with the current values")

@@ -38,7 +38,7 @@ import warnings
 import numpy as np
 
 from ..base import backend
-from ..base.validate import check_lengths, check_positive_int, check_rng
+from ..base.validate import check_lengths, check_positive_int, check_rng, is_trusted
 
 ESTIMATORS = ("subset", "prefix")
 
@@ -173,7 +173,7 @@ def check_samples(samples, reg, batch, seq_len, lengths=None):
                         f"{sorted(samples) if isinstance(samples, dict) else type(samples).__name__}")
     lengths = check_lengths(lengths, batch, seq_len)
     made_for = check_lengths(samples["lengths"], name="samples['lengths']")
-    if not np.array_equal(made_for, lengths):
+    if not is_trusted() and not np.array_equal(made_for, lengths):
         raise ValueError(f"samples were drawn for lengths {made_for.tolist()[:8]} but this call has "
                          f"lengths {lengths.tolist()[:8]} (lengths=None means all {seq_len}); "
                          f"draw again with sample_{reg}(rng, lengths, ...) or pass the lengths the "
@@ -189,6 +189,8 @@ def check_samples(samples, reg, batch, seq_len, lengths=None):
         want = (N, K) if k in ("subset", "p", "q") else (N,)
         if arr[k].shape != want:
             raise ValueError(f"samples['{k}'] must have shape {want}, got {arr[k].shape}")
+    if is_trusted():                    # a training step's own fresh draw: no value scans
+        return arr
     if N and (arr["seq"].min() < 0 or arr["seq"].max() >= batch):
         raise ValueError(f"samples['seq'] must index the batch 0..{batch - 1}")
     low = 2 if reg == "sub" else 0

@@ -40,9 +40,9 @@ def _unwrap(value, where):
 
 
 def _wrap(value):
-    """NumPy results back onto the 'device': arrays and NumPy scalars as DeviceArray (CuPy's
-    reductions return 0-d arrays), tuples and lists element-wise, anything else as it is."""
-    if isinstance(value, (np.ndarray, np.generic)):
+    """NumPy results back onto the 'device': arrays, NumPy scalars and bools as DeviceArray (CuPy's
+    reductions and tests return 0-d arrays), tuples and lists element-wise, anything else as it is."""
+    if isinstance(value, (np.ndarray, np.generic, bool)):       # bool: array_equal and the like
         return DeviceArray(np.asarray(value))
     if isinstance(value, (list, tuple)):
         return type(value)(_wrap(v) for v in value)

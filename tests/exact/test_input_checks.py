@@ -1,4 +1,6 @@
 """Bad input gets a clear ValueError/TypeError that names the argument; nothing is coerced."""
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -270,3 +272,43 @@ def test_step_and_step_backward_check_dtypes(case):
     _, cache = cell.step(params, np.zeros((3, 3)), x[:, 0])
     with pytest.raises(TypeError, match="ds_next has dtype float32"):
         cell.step_backward(params, cache, np.ones((3, 3), np.float32))
+
+
+def test_trusted_skips_only_the_checks_that_read_every_value():
+    """Inside validate.trusted(): NaN, out-of-range lengths and an inconsistent draw pass (no scan);
+    a wrong type, dtype or shape is still refused; outside it, all of them are refused."""
+    from sire_ref.base.validate import check_array, check_lengths, trusted
+    from sire_ref.core.samples import check_samples, sample_sire
+    nan, lengths = np.array([1.0, np.nan]), np.array([3, 9])
+    draw = sample_sire(np.random.default_rng(0), np.array([3, 2]), 4)
+    for inside in (False, True):
+        with trusted() if inside else contextlib.nullcontext():
+            for value_check in (lambda: check_array(nan, "x"), lambda: check_lengths(lengths, 2, 5),
+                                lambda: check_samples(draw, "sire", 2, 5, np.array([3, 3]))):
+                if inside:
+                    value_check()
+                else:
+                    with pytest.raises(ValueError):
+                        value_check()
+            with pytest.raises(ValueError, match="must have shape"):
+                check_lengths(lengths, 3, 5)
+            with pytest.raises(TypeError, match="integer dtype"):
+                check_lengths(lengths.astype(float), 2, 5)
+
+
+def test_a_training_step_runs_trusted():
+    """train() checks its data once; its steps skip the value scans: a NaN weight makes the model's
+    own forward refuse, while a step returns a NaN objective (which the epoch's mean shows)."""
+    from sire_ref.models.recurrent import RecurrentSetModel
+    from sire_ref.nn import optim
+    from sire_ref.data.split import Split
+    from sire_ref.training.loop import TrainConfig, train_step
+    rng = np.random.default_rng(0)
+    model = RecurrentSetModel(1, 4, 1, cell="gru")
+    params = model.init(rng)
+    params["cell.weight_hh"][0, 0] = np.nan
+    split = Split(x=rng.normal(size=(3, 5, 1)), lengths=np.array([5, 4, 2]), y=rng.normal(size=3))
+    with pytest.raises(ValueError, match="contains NaN or inf"):
+        model.forward(params, split.x, split.lengths)
+    value, _ = train_step(model, params, optim.adam_init(params), split, np.arange(3), TrainConfig(), rng, 1e-3)
+    assert np.isnan(value)
