@@ -85,53 +85,35 @@ against the same model, regularizer and optimizer written as PyTorch code usuall
 subsets, "prefix" from the forward's outputs, SUB as one padded batch). Both take turns call by call
 in one process, BLAS and PyTorch on one thread, float32. A test holds each twin to our objective and
 gradients in float64 (relative error < 1e-12 and < 1e-9), so both sides compute the same thing.
-"limit" is the physical floor: the recurrent matrix products' FLOPs at this machine's matmul peak.
+"limit" is the physical floor of the step's matrix products (`tools.bench_experiments.matmul_flops`:
+every weight's three products, forward, dW and dx, over the rows it multiplies, the recurrence and the
+regularizer's folds included) at this machine's single-thread matmul peak; "reached" is limit / time,
+for us and for PyTorch. Elementwise work and memory traffic are not in the limit.
 
-One run on an idle machine (152.3 GFLOP/s float32 peak from a 512x512 product; times vary by
-about 20% between runs here, the ratios come from one run):
+@@BENCH_TABLE@@
 
-| experiment configuration (float32) | sire_ref ms | PyTorch ms | sire_ref faster by | regularizer adds, ours (PyTorch) | limit ms |
-|---|---|---|---|---|---|
-| parity: tanh RNN, H = 20, B = 32 | 0.52 | 1.35 | 2.59x | - | 0.01 |
-| parity: DeepSets 100/100 | 1.02 | 1.49 | 1.47x | - | - |
-| integer GRU, n = 5 | 2.34 | 3.59 | 1.53x | - | 0.48 |
-| integer GRU, n = 5, SIRE subset | 5.24 | 7.65 | 1.46x | 119% (110%) | 1.16 |
-| integer GRU, n = 5, SIRE prefix | 4.46 | 5.93 | 1.33x | 92% (66%) | 0.87 |
-| integer GRU, n = 5, SUB | 7.49 | 9.55 | 1.28x | 206% (155%) | 1.45 |
-| integer GRU, n = 10 | 3.78 | 5.96 | 1.58x | - | 0.97 |
-| integer GRU, n = 10, SIRE subset | 9.79 | 13.74 | 1.40x | 84% (105%) | 2.13 |
-| integer GRU, n = 10, SIRE prefix | 7.59 | 9.31 | 1.23x | 47% (40%) | 1.36 |
-| integer GRU, n = 10, SUB | 13.77 | 18.27 | 1.33x | 237% (180%) | 2.90 |
-| integer GRU, n = 30 | 10.68 | 16.81 | 1.57x | - | 2.90 |
-| integer GRU, n = 30, SIRE subset | 22.12 | 35.16 | 1.59x | 81% (111%) | 6.00 |
-| integer GRU, n = 30, SIRE prefix | 13.00 | 19.03 | 1.46x | 30% (18%) | 3.29 |
-| integer GRU, n = 30, SUB | 30.38 | 47.78 | 1.57x | 186% (179%) | 8.71 |
-| integer DeepSets, n = 10 | 0.92 | 1.30 | 1.42x | - | - |
-| epoch of 50 steps + evaluation, GRU n = 10 | 194 | 319 | 1.64x | - | - |
-| the same, SIRE subset | 412 | 664 | 1.61x | - | - |
-| the same, SUB | 510 | 832 | 1.63x | - | - |
+Where the time goes (profiles of these steps on one core, float32):
 
-Before this work the experiments ran float64 on the kernels with a dense input product and a second
-fold for every SIRE draw: 26.1 ms a step at n = 10 with SIRE (issue measurement); now 9.8 ms, and
-every configuration is faster than PyTorch. Where the targets we set ourselves are missed, and why
-(profile of the n = 10 GRU step, 3.6 ms on an idle core: kernel forward 1.0 ms, kernel backward
-1.6 ms, Adam 0.2 ms, the rest 0.8 ms of Python-level work: input checks, the embedding fold, gradient
-dicts):
-
-- 2x faster than PyTorch: reached for the parity RNN only (2.6x); the GRU steps are 1.2-1.6x, whole
-  epochs 1.6x, DeepSets 1.4-1.5x. The GRU step is three products of 2 x 3H x H per row and step (s W_hh^T, ds W_hh, dW_hh),
-  the same work PyTorch does; at B = 128, H = 80 those small products run at about 70 GFLOP/s, half
-  the 512x512 peak, which alone is 2.1 ms of the 3.6. What remains to cut is the Python-level 0.8 ms
-  (a fused Adam, one check per step instead of per call) and the elementwise work; DeepSets is all
-  small NumPy calls.
-- SIRE "prefix" adds 47-92% at n = 5-10, 30% at n = 30 (target 15%): its new work, the swapped pairs, is
-  2 steps for 2N rows, 4N row-steps against the model's B n, so with N = B = 128 it is 40% of the
-  recurrence at n = 10 and 13% at n = 30 before any overhead.
-- SIRE "subset" adds 81-119% (target 60%; PyTorch's adds 105-111%): the fold over the drawn subsets runs N rows to the longest
-  subset (n - 2 steps), as many row-steps as the model at n = 10, plus the pairs.
-- SUB adds 186-237% (target 60%): both orders of each subset, 2N rows of up to n steps, twice the
-  model's recurrence with N = B; PyTorch's SUB costs the same share. Below these floors only a
-  smaller N, or folds that skip the padded steps of short rows, would go.
+- CNN (quick preset): the step went from 41 ms to 28 ms when its conv blocks moved to
+  `kernels/conv.py`; PyTorch (oneDNN) takes 24-27 ms. What is left: the second layer's three products
+  (about 9.5 ms at 100 GFLOP/s, 2/3 of the peak), im2col in the forward and again in the backward
+  (6 ms: recomputing is cheaper than storing 25 copies of the input), col2im (1.2 ms). A direct numba
+  convolution of the first layer (one input channel) measured no faster than im2col and one GEMM
+  (3.5 ms against 2.6-3.1 ms), so it is not used.
+- Recurrent rows at the experiments' small widths (H = 32-80): each time step is one small BLAS product
+  at near-peak speed ((200 x 32) x (32 x 96): 9 us, 140 GFLOP/s) plus fixed work around it: the gate
+  activations (7 us for 3 x 6,400 elements), the elementwise loops, and writing the five saved (T, B, H)
+  arrays the backward reads (128 MB per forward at T = 1000, B = 200: first touching that memory is 23 of
+  the forward's 83 ms, the time-major copy of x another 8). numba vectorizes a loop only when it writes
+  one array: splitting the gate loops so (0.9) took the pre-activations from 11 to 2.7 us a step and the
+  backward down 10-15%. So these rows are bound by memory traffic and per-step work, not FLOPs: the
+  integer GRU reaches about 20% of its matmul limit, the pixel GRU 15%, and 2x of the limit is out of
+  reach without storing less per step (recomputing the gates in the backward would trade the 128 MB
+  for another product per step; not done).
+- Point clouds at the paper's width 256: the products dominate (the GRU kernel runs at about 58% of the
+  peak, the encoder's 2-D products near it), both sides reach 40-48% of the limit, and both call a BLAS
+  (OpenBLAS here, MKL/oneDNN in PyTorch), so the ratio sits near 1. At 1000 points PyTorch's backward
+  slows on subnormal gradients, which the kernels flush (below), and we are 3x faster.
 
 The numba path is faster than the reference in every experiment configuration; in the kernel table
 below it loses only at T = 1000, H = 256, where `"auto"` therefore runs the reference.
