@@ -15,12 +15,13 @@ import numpy as np
 from numba import njit
 
 from ..nn.inputs import is_tokens
-from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs
+from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs, weights
 from .mathfn import SIGMOID, TANH, activate, flush_floor
 
 
 @njit(error_model="numpy", cache=True)
-def _forward(x_tm, tok_tm, w_ih, b_ih, w_hh, b_hh, s_init, lengths, gi_chunk, saved, single):
+def _forward(inputs, weights, s_init, lengths, gi_chunk, saved, single):
+    w_ih, b_ih, w_hh, b_hh = weights
     T, B = saved.shape[1], saved.shape[2]
     H = s_init.shape[1]
     H3, n_el, C = 3 * H, B * H, gi_chunk.shape[0]
@@ -36,7 +37,7 @@ def _forward(x_tm, tok_tm, w_ih, b_ih, w_hh, b_hh, s_init, lengths, gi_chunk, sa
     q2, bits2 = np.empty(2 * n_el), np.empty(2 * n_el, np.int64)
     for t in range(T):
         if t % C == 0:                                  # x W_ih^T for the next C steps at once
-            project_steps(x_tm, tok_tm, w_ih_t, t, min(C, T - t), gi_chunk)
+            project_steps(inputs, w_ih_t, t, min(C, T - t), gi_chunk)
         gi = gi_chunk[t % C]                            # b_ih is added below
         np.dot(s, w_hh_t, gh)
         ghn = ghn_all[t]
@@ -61,8 +62,11 @@ def _forward(x_tm, tok_tm, w_ih, b_ih, w_hh, b_hh, s_init, lengths, gi_chunk, sa
 
 
 @njit(error_model="numpy", cache=True)
-def _backward(x_tm, tok_tm, states, s_init, lengths, dstates, w_ih, w_hh, r_all, z_all, n_all, ghn_all,
-              dgi_chunk, dgh_chunk, dx_tm, floor):
+def _backward(inputs, weights, saved, s_init, lengths, dstates, scratch, floor):
+    """scratch: (dgi_chunk, dgh_chunk (C, B, 3H): the gate gradients of C steps, dx_tm like x_tm)."""
+    w_ih, w_hh = weights.w_ih, weights.w_hh
+    states, r_all, z_all, n_all, ghn_all = saved[0], saved[1], saved[2], saved[3], saved[4]
+    dgi_chunk, dgh_chunk, dx_tm = scratch
     T, B, H = states.shape
     C = dgi_chunk.shape[0]
     d_w_ih_t, d_w_hh = np.zeros((w_ih.shape[1], 3 * H), states.dtype), np.zeros((3 * H, H), states.dtype)
@@ -103,7 +107,7 @@ def _backward(x_tm, tok_tm, states, s_init, lengths, dstates, w_ih, w_hh, r_all,
             n_t = min(C, T - t)
             gi_blk = dgi_chunk[:n_t].reshape(n_t * B, 3 * H)
             gh_blk = dgh_chunk[:n_t].reshape(n_t * B, 3 * H)
-            project_steps_backward(dgi_chunk, x_tm, tok_tm, w_ih, t, n_t, d_w_ih_t, dx_tm)
+            project_steps_backward(dgi_chunk, inputs, w_ih, t, n_t, d_w_ih_t, dx_tm)
             d_w_hh += dw_hh(dgh_chunk[:n_t], states, s_init, t)
             db_ih += np.dot(ones[:n_t * B], gi_blk)
             db_hh += np.dot(ones[:n_t * B], gh_blk)
@@ -126,12 +130,11 @@ def forward(params, x, lengths, s_init):
     """
     B, T = x.shape[:2]
     H, dtype = params["s0"].shape[0], params["s0"].dtype
-    x_tm, tok_tm = time_major_inputs(x, dtype)
+    inputs = time_major_inputs(x, dtype)
     gi = np.empty((_chunk(T, B, H), B, 3 * H), dtype)
     saved = np.empty((5, T, B, H), dtype)            # states, r, z, n, gh_n for every step
-    _forward(x_tm, tok_tm, params["weight_ih"], params["bias_ih"], params["weight_hh"], params["bias_hh"],
-             s_init, lengths, gi, saved, dtype == np.float32)
-    return saved[0].transpose(1, 0, 2), {"x_tm": x_tm, "tok_tm": tok_tm, "saved": saved,
+    _forward(inputs, weights(params), s_init, lengths, gi, saved, dtype == np.float32)
+    return saved[0].transpose(1, 0, 2), {"inputs": inputs, "saved": saved,
                                          "lengths": lengths, "tokens": is_tokens(x),
                                          "s_init": s_init}
 
@@ -139,13 +142,13 @@ def forward(params, x, lengths, s_init):
 def backward(params, cache, dstates):
     """dstates (B, T, H) -> (grads of the four weights, dx (B, T, I) or None for tokens,
     ds_init (B, H): the gradient on each row's initial state)."""
-    saved, x_tm = cache["saved"], cache["x_tm"]
+    saved, inputs = cache["saved"], cache["inputs"]
     T, B, H = saved.shape[1:]
     C = _chunk(T, B, H)
     dgi, dgh = np.empty((C, B, 3 * H), saved.dtype), np.empty((C, B, 3 * H), saved.dtype)
-    dx_tm = np.empty_like(x_tm)
+    dx_tm = np.empty_like(inputs.x_tm)
     d_w_ih, d_w_hh, db_ih, db_hh, ds_init = _backward(
-        x_tm, cache["tok_tm"], saved[0], cache["s_init"], cache["lengths"], dstates, params["weight_ih"],
-        params["weight_hh"], saved[1], saved[2], saved[3], saved[4], dgi, dgh, dx_tm, flush_floor(saved.dtype))
+        inputs, weights(params), saved, cache["s_init"], cache["lengths"], dstates, (dgi, dgh, dx_tm),
+        flush_floor(saved.dtype))
     dx = None if cache["tokens"] else from_time_major(dx_tm)
     return {"weight_ih": d_w_ih, "weight_hh": d_w_hh, "bias_ih": db_ih, "bias_hh": db_hh}, dx, ds_init

@@ -1,22 +1,34 @@
-"""Layout helpers for the jitted kernels: time-major (T, B, ...) copies, and the input
-projection x_t W^T of a group of steps for dense inputs or integer tokens (nn.inputs)."""
+"""Layout helpers for the jitted kernels: the small named tuples they take, time-major (T, B, ...)
+copies, and the input projection x_t W^T of a group of steps for dense inputs or integer tokens
+(nn.inputs)."""
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
 from ..nn.inputs import is_tokens
 
+Inputs = namedtuple("Inputs", "x_tm tok_tm")                  # dense (T, B, I) or tokens (T, B): the other empty
+Weights = namedtuple("Weights", "w_ih b_ih w_hh b_hh")          # a cell's params (G H, I), (G H,), (G H, H), (G H,)
+
 
 def time_major_inputs(x, dtype):
-    """(x_tm (T, B, I), tok_tm (T, B)) with the unused one empty: dense x or integer tokens."""
+    """Inputs(x_tm (T, B, I), tok_tm (T, B)) with the unused one empty: dense x or integer tokens."""
     if is_tokens(x):
-        return np.empty((0, 0, 0), dtype), np.ascontiguousarray(x.T, dtype=np.int64)
-    return np.ascontiguousarray(x.transpose(1, 0, 2)), np.empty((0, 0), np.int64)
+        return Inputs(np.empty((0, 0, 0), dtype), np.ascontiguousarray(x.T, dtype=np.int64))
+    return Inputs(np.ascontiguousarray(x.transpose(1, 0, 2)), np.empty((0, 0), np.int64))
+
+
+def weights(params):
+    """The cell's params as the kernels' Weights."""
+    return Weights(params["weight_ih"], params["bias_ih"], params["weight_hh"], params["bias_hh"])
 
 
 @njit(cache=True)
-def project_steps(x_tm, tok_tm, w_t, t, n, out):
+def project_steps(inputs, w_t, t, n, out):
     """out[k] = x_{t+k} W^T for k < n: one product for dense inputs, a row gather of
     w_t = W^T (I, G*H) for tokens."""
+    x_tm, tok_tm = inputs
     B, GH = out.shape[1], out.shape[2]
     if tok_tm.shape[0] > 0:
         for k in range(n):
@@ -27,9 +39,10 @@ def project_steps(x_tm, tok_tm, w_t, t, n, out):
 
 
 @njit(cache=True)
-def project_steps_backward(d, x_tm, tok_tm, w, t, n, d_w_t, dx_tm):
+def project_steps_backward(d, inputs, w, t, n, d_w_t, dx_tm):
     """For steps t..t+n-1 with upstream d[:n] (n, B, G*H): d_w_t (I, G*H) += their dW^T, and
     dx_tm[t:t+n] = d W for dense inputs; tokens scatter-add d by token and have no dx."""
+    x_tm, tok_tm = inputs
     B, GH = d.shape[1], d.shape[2]
     if tok_tm.shape[0] > 0:
         for k in range(n):

@@ -15,14 +15,16 @@ import numpy as np
 from numba import njit
 
 from ..nn.inputs import is_tokens
-from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs
+from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs, weights
 from .mathfn import TANH, activate, flush_floor
 
 
 @njit(error_model="numpy", cache=True)
-def _forward(x_tm, tok_tm, w_ih, bias, w_hh, s_init, lengths, xw, states, single):
+def _forward(inputs, weights, s_init, lengths, xw, states, single):
+    w_ih, w_hh = weights.w_ih, weights.w_hh
+    bias = weights.b_ih + weights.b_hh
     T, B, H = states.shape
-    project_steps(x_tm, tok_tm, np.ascontiguousarray(w_ih.T), 0, T, xw)
+    project_steps(inputs, np.ascontiguousarray(w_ih.T), 0, T, xw)
     s = s_init.copy()
     a, s_new = np.empty((B, H), s_init.dtype), np.empty((B, H), s_init.dtype)
     q, bits = np.empty(B * H), np.empty(B * H, np.int64)
@@ -40,7 +42,10 @@ def _forward(x_tm, tok_tm, w_ih, bias, w_hh, s_init, lengths, xw, states, single
 
 
 @njit(error_model="numpy", cache=True)
-def _backward(x_tm, tok_tm, states, s_init, lengths, dstates, w_ih, w_hh, da_all, dx_tm, floor):
+def _backward(inputs, weights, states, s_init, lengths, dstates, scratch, floor):
+    """scratch: (da_all like states, dx_tm like x_tm)."""
+    w_ih, w_hh = weights.w_ih, weights.w_hh
+    da_all, dx_tm = scratch
     T, B, H = states.shape
     ds = np.zeros((B, H), states.dtype)
     back = np.empty((B, H), states.dtype)
@@ -61,7 +66,7 @@ def _backward(x_tm, tok_tm, states, s_init, lengths, dstates, w_ih, w_hh, da_all
                     v = back[b, h]
                     ds[b, h] = v if abs(v) >= floor else 0.0      # no subnormals (mathfn.flush_floor)
     d_w_ih_t = np.zeros((w_ih.shape[1], H), states.dtype)
-    project_steps_backward(da_all, x_tm, tok_tm, w_ih, 0, T, d_w_ih_t, dx_tm)
+    project_steps_backward(da_all, inputs, w_ih, 0, T, d_w_ih_t, dx_tm)
     d_w_hh = dw_hh(da_all, states, s_init, 0)
     ones = np.ones(T * B, states.dtype)     # column sums as BLAS gemv: numba's sum(axis=0) is slow
     return d_w_ih_t.T.copy(), d_w_hh, np.dot(ones, da_all.reshape(T * B, H)), ds
@@ -76,22 +81,19 @@ def forward(params, x, lengths, s_init):
     """
     B, T = x.shape[:2]
     H, dtype = params["s0"].shape[0], params["s0"].dtype
-    x_tm, tok_tm = time_major_inputs(x, dtype)
+    inputs = time_major_inputs(x, dtype)
     xw, states = np.empty((T, B, H), dtype), np.empty((T, B, H), dtype)
-    _forward(x_tm, tok_tm, params["weight_ih"], params["bias_ih"] + params["bias_hh"], params["weight_hh"],
-             s_init, lengths, xw, states, dtype == np.float32)
-    return states.transpose(1, 0, 2), {"x_tm": x_tm, "tok_tm": tok_tm, "states_tm": states,
-                                       "lengths": lengths, "tokens": is_tokens(x),
-                                         "s_init": s_init}
+    _forward(inputs, weights(params), s_init, lengths, xw, states, dtype == np.float32)
+    return states.transpose(1, 0, 2), {"inputs": inputs, "states_tm": states, "lengths": lengths,
+                                       "tokens": is_tokens(x), "s_init": s_init}
 
 
 def backward(params, cache, dstates):
     """dstates (B, T, H) -> (grads of the four weights, dx (B, T, I) or None for tokens,
     ds_init (B, H): the gradient on each row's initial state)."""
-    states, x_tm = cache["states_tm"], cache["x_tm"]
-    dx_tm = np.empty_like(x_tm)
-    d_w_ih, d_w_hh, db, ds_init = _backward(x_tm, cache["tok_tm"], states, cache["s_init"], cache["lengths"],
-                                        dstates, params["weight_ih"], params["weight_hh"],
-                                        np.empty_like(states), dx_tm, flush_floor(states.dtype))
+    states, inputs = cache["states_tm"], cache["inputs"]
+    dx_tm = np.empty_like(inputs.x_tm)
+    d_w_ih, d_w_hh, db, ds_init = _backward(inputs, weights(params), states, cache["s_init"], cache["lengths"],
+                                            dstates, (np.empty_like(states), dx_tm), flush_floor(states.dtype))
     dx = None if cache["tokens"] else from_time_major(dx_tm)
     return {"weight_ih": d_w_ih, "weight_hh": d_w_hh, "bias_ih": db, "bias_hh": db.copy()}, dx, ds_init

@@ -113,6 +113,6 @@ def user_sire_jax(params, x, lengths, draw):
         terms.append(jnp.sum((step(step(s, xa), xc) - step(step(s, xc), xa)) ** 2))
     return jnp.mean(jnp.stack(terms))
 
-assert crosscheck.check(user_sire_jax, "jax", kind="sire", cell="rnn", problems=2).ok
+assert crosscheck.check(user_sire_jax, "jax", kind="sire", cell="rnn", problems=crosscheck.Problems(count=2)).ok
 ```
 """

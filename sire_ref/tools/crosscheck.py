@@ -13,14 +13,14 @@ params {"weight_ih" (G H, I), "weight_hh" (G H, H), "bias_ih", "bias_hh" (G H,),
 lengths (B,) int64, draw: our draw (sire_ref.core.samples) as int64 arrays of your framework:
     SIRE: seq (N,), subset (N, K) (-1 past size), size (N,), a, c (N,), lengths (B,)
     SUB:  seq, subset, size, p, q (N, K), lengths
-all float64 (torch.float64 / jax x64), on `problems` random problems that sire_ref makes: nonzero
+all float64 (torch.float64 / jax x64), on random problems that sire_ref makes (`Problems`): nonzero
 biases and s0, lengths including 0, 1, 2 and T. Your function is differentiated by your
 framework's autodiff (torch.autograd / jax.grad) with respect to every parameter and x, and value
 and gradients are compared with sire_ref's (regularizers.sire / sub, the cells' backward). The
 report names the first quantity that disagrees (value, then weight_ih, weight_hh, bias_ih,
 bias_hh, s0, x) and by how much (relative error, testing.relative_error).
 
-It cannot be fooled: a NaN or inf anywhere is a disagreement (relative error inf), `problems`
+It cannot be fooled: a NaN or inf anywhere is a disagreement (relative error inf), `problems.count`
 must be >= 1 and `tol` finite and > 0, and fn's result is checked against the contract (type,
 shape, gradient flow) with a message that says what it returned and what was expected.
 """
@@ -58,15 +58,30 @@ class CrossCheck:
                 f"tolerance {self.tol:g})")
 
 
-def problem(rng, cell, batch=6, seq_len=6, input_size=3, hidden_size=5):
+@dataclasses.dataclass(frozen=True)
+class Problems:
+    """The random problems a check runs on: `count` of them from `seed`, each a batch of `batch`
+    sequences of `seq_len` steps of `input_size` features, a cell of `hidden_size`, and draws of
+    `n_samples` terms."""
+    count: int = 3
+    seed: int = 0
+    n_samples: int = 8
+    batch: int = 6
+    seq_len: int = 6
+    input_size: int = 3
+    hidden_size: int = 5
+
+
+def problem(rng, cell, problems=Problems()):
     """(params, x, lengths): float64, nonzero biases and s0, lengths starting 0, 1, 2, T."""
-    if batch < 4 or seq_len < 3:
-        raise ValueError(f"batch must be >= 4 and seq_len >= 3 (lengths 0, 1, 2 and T), got {batch}, {seq_len}")
-    params = cell.init_params(input_size, hidden_size, rng, dtype=np.float64)
-    params["s0"] = rng.uniform(-0.5, 0.5, size=hidden_size)
-    x = rng.normal(size=(batch, seq_len, input_size))
-    lengths = rng.integers(0, seq_len + 1, size=batch)
-    lengths[:4] = (0, 1, 2, seq_len)
+    B, T = problems.batch, problems.seq_len
+    if B < 4 or T < 3:
+        raise ValueError(f"batch must be >= 4 and seq_len >= 3 (lengths 0, 1, 2 and T), got {B}, {T}")
+    params = cell.init_params(problems.input_size, problems.hidden_size, rng, dtype=np.float64)
+    params["s0"] = rng.uniform(-0.5, 0.5, size=problems.hidden_size)
+    x = rng.normal(size=(B, T, problems.input_size))
+    lengths = rng.integers(0, T + 1, size=B)
+    lengths[:4] = (0, 1, 2, T)
     return params, x, lengths
 
 
@@ -167,10 +182,9 @@ def _run_jax(fn, kind, params, x, lengths, draw, upstream):
         return result
 
 
-def check(fn, framework, kind="sire", cell="gru", estimator="subset", problems=3, seed=0, tol=1e-9,
-          n_samples=8, batch=6, seq_len=6, input_size=3, hidden_size=5, log=print):
-    """Compare fn (module docstring) with sire_ref on `problems` random float64 problems; returns a
-    CrossCheck and logs one line per problem (log=None: silent)."""
+def check(fn, framework, kind="sire", cell="gru", estimator="subset", problems=Problems(), tol=1e-9, log=print):
+    """Compare fn (module docstring) with sire_ref on random float64 problems (`Problems`: how many,
+    their seed and sizes); returns a CrossCheck and logs one line per problem (log=None: silent)."""
     if framework not in FRAMEWORKS:
         raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
     if kind not in KINDS:
@@ -179,21 +193,24 @@ def check(fn, framework, kind="sire", cell="gru", estimator="subset", problems=3
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
     if not callable(fn):
         raise TypeError(f"fn must be a function of (params, x, lengths[, draw]), got {type(fn).__name__}")
-    if isinstance(problems, bool) or not isinstance(problems, int) or problems < 1:
-        raise ValueError(f"problems must be an int >= 1 (a check of no problem proves nothing), got {problems!r}")
+    if not isinstance(problems, Problems):
+        raise TypeError(f"problems must be a crosscheck.Problems, got {type(problems).__name__}")
+    count, n_samples = problems.count, problems.n_samples
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(f"problems.count must be an int >= 1 (a check of no problem proves nothing), got {count!r}")
     if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (math.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a finite number > 0, got {tol!r}")
     if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
-        raise ValueError(f"n_samples must be an int >= 1, got {n_samples!r}")
+        raise ValueError(f"problems.n_samples must be an int >= 1, got {n_samples!r}")
     run = _run_torch if framework == "torch" else _run_jax
     c = get_cell(cell)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(problems.seed)
     reports, first = [], None
-    for p in range(problems):
-        params, x, lengths = problem(rng, c, batch, seq_len, input_size, hidden_size)
+    for p in range(count):
+        params, x, lengths = problem(rng, c, problems)
         draw = None if kind == "states" else (
             sample_sire(rng, lengths, n_samples, estimator) if kind == "sire" else sample_sub(rng, lengths, n_samples))
-        upstream = rng.normal(size=(batch, seq_len, hidden_size))
+        upstream = rng.normal(size=(problems.batch, problems.seq_len, problems.hidden_size))
         mine = ours(kind, c, params, x, lengths, draw, upstream)
         theirs = run(fn, kind, params, x, lengths, draw, upstream)
         missing = sorted(set(mine) - set(theirs))

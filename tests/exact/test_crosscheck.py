@@ -6,6 +6,8 @@ import pytest
 from sire_ref.tools import crosscheck
 from sire_ref.tools.testing import require_framework
 
+ONE, TWO = crosscheck.Problems(count=1), crosscheck.Problems(count=2)
+
 
 def _torch_user(detach_state=False, order_bug=False):
     """A user-style PyTorch GRU SIRE for "prefix" draws, as the authors' code computes it: one pass
@@ -103,8 +105,8 @@ def _jax_user(stop_state=False):
 
 
 def test_correct_jax_sire_passes_and_a_stopped_state_is_named():
-    assert crosscheck.check(_jax_user(), "jax", kind="sire", cell="rnn", problems=2, log=None).ok
-    bad = crosscheck.check(_jax_user(stop_state=True), "jax", kind="sire", cell="rnn", problems=2, log=None)
+    assert crosscheck.check(_jax_user(), "jax", kind="sire", cell="rnn", problems=TWO, log=None).ok
+    bad = crosscheck.check(_jax_user(stop_state=True), "jax", kind="sire", cell="rnn", problems=TWO, log=None)
     assert bad.first_failure[1] == "weight_ih" and bad.reports[0]["s0"]["rel"] == 1.0
 
 
@@ -116,7 +118,7 @@ def test_bad_arguments_are_refused():
     with pytest.raises(TypeError, match="fn must be a function"):
         crosscheck.check(3, "torch")
     with pytest.raises(ValueError, match="batch must be >= 4"):
-        crosscheck.problem(np.random.default_rng(0), crosscheck.get_cell("gru"), batch=3)
+        crosscheck.problem(np.random.default_rng(0), crosscheck.get_cell("gru"), crosscheck.Problems(batch=3))
 
 
 def _jax_wrapping(transform):
@@ -132,15 +134,17 @@ def _jax_wrapping(transform):
 ])
 def test_non_finite_results_fail_never_pass(name, transform):
     """Issue 28: NaN compared with `rel > tol` is False, so a NaN result passed; now it is a failure."""
-    result = crosscheck.check(_jax_wrapping(transform), "jax", kind="sire", cell="rnn", problems=1, log=None)
+    result = crosscheck.check(_jax_wrapping(transform), "jax", kind="sire", cell="rnn", problems=ONE, log=None)
     assert not result.ok, name
     assert result.first_failure[2] == float("inf")
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"problems": 0}, "problems must be an int >= 1"), ({"problems": -1}, "problems must be an int >= 1"),
+    ({"problems": crosscheck.Problems(count=0)}, r"problems.count must be an int >= 1"),
+    ({"problems": crosscheck.Problems(count=-1)}, r"problems.count must be an int >= 1"),
     ({"tol": float("nan")}, "tol must be a finite number > 0"), ({"tol": 0.0}, "tol must be a finite number > 0"),
-    ({"tol": float("inf")}, "tol must be a finite number > 0"), ({"n_samples": 0}, "n_samples must be an int >= 1"),
+    ({"tol": float("inf")}, "tol must be a finite number > 0"),
+    ({"problems": crosscheck.Problems(n_samples=0)}, r"problems.n_samples must be an int >= 1"),
 ])
 def test_empty_work_or_a_non_finite_tolerance_is_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -156,7 +160,7 @@ def test_empty_work_or_a_non_finite_tolerance_is_refused(kwargs, message):
 ])
 def test_a_broken_contract_is_named_with_what_fn_returned(fn, message):
     with pytest.raises(crosscheck.ContractError, match=message):
-        crosscheck.check(fn, "jax", kind="sire", cell="rnn", problems=1, log=None)
+        crosscheck.check(fn, "jax", kind="sire", cell="rnn", problems=ONE, log=None)
 
 
 def test_states_of_the_wrong_shape_are_named():
@@ -164,7 +168,7 @@ def test_states_of_the_wrong_shape_are_named():
     import jax.numpy as jnp
     with pytest.raises(crosscheck.ContractError, match=r"shape \(6, 6\); expected states of shape \(6, 6, 5\)"):
         crosscheck.check(lambda p, x, L: jnp.zeros(x.shape[:2]) + p["s0"].sum(), "jax", kind="states",
-                         cell="rnn", problems=1, log=None)
+                         cell="rnn", problems=ONE, log=None)
 
 
 def test_a_detached_torch_result_is_named():
@@ -172,10 +176,10 @@ def test_a_detached_torch_result_is_named():
     user = _torch_user()
     with pytest.raises(crosscheck.ContractError, match="does not depend on params or x"):
         crosscheck.check(lambda p, x, L, d: user(p, x, L, d).detach(), "torch", kind="sire",
-                         estimator="prefix", problems=1, log=None)
+                         estimator="prefix", problems=ONE, log=None)
     with pytest.raises(crosscheck.ContractError, match="fn returned numpy.ndarray; expected a torch array"):
         crosscheck.check(lambda p, x, L, d: user(p, x, L, d).detach().numpy(), "torch", kind="sire",
-                         estimator="prefix", problems=1, log=None)
+                         estimator="prefix", problems=ONE, log=None)
     nan = crosscheck.check(lambda p, x, L, d: user(p, x, L, d) * torch.tensor(float("nan")), "torch",
-                           kind="sire", estimator="prefix", problems=1, log=None)
+                           kind="sire", estimator="prefix", problems=ONE, log=None)
     assert not nan.ok
