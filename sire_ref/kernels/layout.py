@@ -33,7 +33,9 @@ def project_steps(inputs, w_t, t, n, out):
     if tok_tm.shape[0] > 0:
         for k in range(n):
             for b in range(B):
-                out[k, b] = w_t[tok_tm[t + k, b]]
+                row, src = out[k, b], w_t[tok_tm[t + k, b]]
+                for j in range(GH):                      # an explicit loop: a row assignment is 5x slower
+                    row[j] = src[j]
     else:
         np.dot(x_tm[t:t + n].reshape(n * B, x_tm.shape[2]), w_t, out[:n].reshape(n * B, GH))
 
@@ -47,7 +49,9 @@ def project_steps_backward(d, inputs, w, t, n, d_w_t, dx_tm):
     if tok_tm.shape[0] > 0:
         for k in range(n):
             for b in range(B):
-                d_w_t[tok_tm[t + k, b]] += d[k, b]
+                row, src = d_w_t[tok_tm[t + k, b]], d[k, b]
+                for j in range(GH):
+                    row[j] += src[j]
     else:
         I = x_tm.shape[2]
         blk = d[:n].reshape(n * B, GH)
