@@ -37,7 +37,8 @@ def _forward(inputs, weights, s_init, lengths, xw, states, single):
         activate(TANH, a.reshape(B * H), s_new.reshape(B * H), q, bits, single)
         for b in range(B):
             if t < lengths[b]:
-                s[b] = s_new[b]
+                for h in range(H):                   # explicit loops: a numba row assignment is slow
+                    s[b, h] = s_new[b, h]
         states[t] = s
 
 
