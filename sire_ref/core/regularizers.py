@@ -79,8 +79,9 @@ def _accumulate(total, part):
         total[k] += part[k]
 
 
-def _swap_terms(cell, params, x, s, seq, a, c, grads, dx, backend):
-    """sum_n ||f(s_n, x_a, x_c) - f(s_n, x_c, x_a)||^2 / N and its backward (Eq. 4.4 given s).
+def _swap_terms(cell, params, x, s, smp, grads, dx, backend):
+    """sum_n ||f(s_n, x_a, x_c) - f(s_n, x_c, x_a)||^2 / N and its backward (Eq. 4.4 given s), with
+    seq, a, c of the draw smp.
 
     Both orders run as one two-step fold of 2N rows from their own initial states [s; s]
     over the inputs [x_a, x_c; x_c, x_a]. Adds the weights' gradients into grads (and dx
@@ -88,6 +89,7 @@ def _swap_terms(cell, params, x, s, seq, a, c, grads, dx, backend):
     """
     xp = array_module(s)
     N = s.shape[0]
+    seq, a, c = smp["seq"], smp["a"], smp["c"]
     seq2, first, second = np.concatenate([seq, seq]), np.concatenate([a, c]), np.concatenate([c, a])
     pairs, (rows, cols) = _gather(xp, x, seq2, np.stack([first, second], axis=1))
     states, cache = cell.unchecked_forward(params, pairs, np.full(2 * N, 2), backend,
@@ -121,8 +123,7 @@ def sire(cell, params, x, samples, lengths=None, through_state=True, with_dx=Fal
     # s_n = f(s_0, x_{S_n}): the fold over each ordered subset, |S_n| = 0 leaves s_0.
     x_S, index_S = _gather(xp, x, smp["seq"], smp["subset"])
     prefix, prefix_cache = cell.unchecked_forward(params, x_S, smp["size"], backend)
-    value, ds = _swap_terms(cell, params, x, prefix[:, -1], smp["seq"], smp["a"], smp["c"], grads, dx,
-                            backend)
+    value, ds = _swap_terms(cell, params, x, prefix[:, -1], smp, grads, dx, backend)
     if through_state:
         dprefix = xp.zeros_like(prefix)
         dprefix[:, -1] = ds                    # the prefix's final state is s
@@ -159,7 +160,7 @@ def sire_from_states(cell, params, x, states, samples, lengths=None, with_dx=Fal
     seq, size = xp.asarray(smp["seq"]), xp.asarray(smp["size"])
     reached = xp.asarray(smp["size"] > 0)[:, None]
     s = xp.where(reached, states[seq, xp.maximum(size - 1, 0)], params["s0"])
-    value, ds = _swap_terms(cell, params, x, s, smp["seq"], smp["a"], smp["c"], grads, dx, backend)
+    value, ds = _swap_terms(cell, params, x, s, smp, grads, dx, backend)
     scatter_add(dstates, (seq, xp.maximum(size - 1, 0)), xp.where(reached, ds, 0))
     grads["s0"] += xp.where(reached, 0, ds).sum(axis=0)
     return RegularizerResult(value, grads, dx, dstates)

@@ -27,7 +27,7 @@ import dataclasses
 import numpy as np
 
 from ..data.arithmetic import make_data, make_split
-from ..models.recurrent import DeepSets, RecurrentSetModel
+from ..models.recurrent import DeepSets, Head, RecurrentSetModel
 from ..nn.encoders import Embedding
 from ..training.diagnostics import diagnose, model_subject
 from ..training.loop import RunOptions, TrainConfig, train
@@ -113,11 +113,10 @@ def build_model(method, max_value, y_train, hidden=80, embed=100, backend="auto"
     enc = Embedding(max_value + 1, embed, frozen=True)
     offset, scale = (float(y_train.mean()), float(y_train.std() or 1.0)) if rescale else (0.0, 1.0)
     if method == "deepsets":
-        return DeepSets(1, [embed, 30], (100,), 1, activation="tanh", encoder=enc, offset=offset,
-                        scale=scale, backend=backend)
-    return RecurrentSetModel(1, hidden, 1, cell="gru", encoder=enc, offset=offset, scale=scale,
-                             head_hidden=(rho_hidden,) if rho_hidden else (), head_activation="tanh",
-                             backend=backend)
+        return DeepSets(1, [embed, 30], 1, activation="tanh", encoder=enc,
+                        rho=Head((100,), "tanh", offset=offset, scale=scale), backend=backend)
+    return RecurrentSetModel(1, hidden, 1, cell="gru", encoder=enc, backend=backend,
+                             head=Head((rho_hidden,) if rho_hidden else (), "tanh", offset=offset, scale=scale))
 
 
 def _print(text):

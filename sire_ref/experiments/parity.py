@@ -20,7 +20,7 @@ import time
 from ..base.io import write_json
 from ..core.constructions import parity_rnn
 from ..data.parity import TEST_BUCKETS, make_data
-from ..models.recurrent import DeepSets, RecurrentSetModel
+from ..models.recurrent import DeepSets, Head, RecurrentSetModel
 from ..training.loop import RunOptions, TrainConfig, train
 from .runner import cli
 from .runner.report import bucket_table, plot_curves
@@ -89,7 +89,7 @@ def _setup(spec):
     if spec.model == "recurrent":
         model = RecurrentSetModel(1, spec.hidden, 1, cell=spec.cell, backend=spec.backend)
     else:
-        model = DeepSets(1, [1, 100, 100], (100,), 1, activation="relu", backend=spec.backend)
+        model = DeepSets(1, [1, 100, 100], 1, activation="relu", rho=Head((100,), "relu"), backend=spec.backend)
     config = TrainConfig(epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr, seed=spec.seed,
                          eval_every=5, dtype=spec.dtype)
     return make_data(spec.data_seed), model, config

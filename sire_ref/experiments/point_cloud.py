@@ -33,7 +33,7 @@ import numpy as np
 from ..base.io import files_digest, save_figure, write_json
 from ..data import modelnet, shapes
 from ..models.pointsets import EquivariantDeepSets
-from ..models.recurrent import RecurrentSetModel
+from ..models.recurrent import Head, RecurrentSetModel
 from ..nn.encoders import Equivariant
 from ..training.loop import RunOptions, TrainConfig, train
 from .runner import cli
@@ -106,9 +106,8 @@ def build(spec, n_classes):
     if spec.method == "deepsets":
         return (EquivariantDeepSets(3, width, 3, n_classes, dropout_rate=0.5),
                 TrainConfig(batch_size=64, weight_decay=1e-7, eps=1e-3, **shared))
-    model = RecurrentSetModel(3, width, n_classes, cell="gru", head_hidden=(width,),
-                              encoder=Equivariant([3, width, width, width], "tanh"), state_dropout=0.5,
-                              head_dropout=0.5, backend=spec.backend,
+    model = RecurrentSetModel(3, width, n_classes, cell="gru", encoder=Equivariant([3, width, width, width], "tanh"),
+                              head=Head((width,), "tanh", input_dropout=0.5, dropout=0.5), backend=spec.backend,
                               tbptt=TBPTT_WINDOW if spec.points > TBPTT_WINDOW else None)
     return model, TrainConfig(batch_size=200, reg="sire" if spec.lam > 0 else "none", lam=spec.lam,
                               reg_samples=200, estimator="prefix", permute_inputs=spec.reshuffle, **shared)

@@ -9,8 +9,9 @@ RecurrentSetModel (the cell's fold, Eq. 2.2), with \( e_t = \mathrm{enc}(x_t) \)
 \[ y = \mathrm{offset} + \mathrm{scale} \cdot \rho(\sum_{t < \mathrm{length}} \phi(e_t)) \]
 
 enc is the identity or an encoder of `sire_ref.nn.encoders` (Embedding of integer tokens,
-MLP); head, phi and rho are MLPs. offset and scale are fixed constants (not learned): the
-affine target rescaling of experiments.integer_tasks for regression targets in the hundreds.
+MLP); phi is an MLP; head and rho are `Head`s: an MLP with its dropouts, then offset and scale,
+fixed constants (not learned): the affine target rescaling of experiments.integer_tasks for
+regression targets in the hundreds.
 A model object holds only its configuration; params are a flat dict with names
 "encoder.*", "cell.*", "head.*" / "phi.*", "rho.*". Names in `model.frozen` are not
 trained (a frozen embedding).
@@ -33,6 +34,7 @@ regularizer(params, x, lengths, rng, reg, n_samples, estimator, forward_cache=No
     -> RegularizerResult(value, grads, dstates=)   (recurrent only; dstates is None unless the
     fast path read the forward_cache's states)
 """
+import dataclasses
 from typing import NamedTuple
 
 import numpy as np
@@ -43,7 +45,7 @@ from ..core.cells import get_cell
 from ..core.regularizers import RegularizerResult, sire, sire_from_states, sub
 from ..core.samples import sample_sire, sample_sub
 from ..nn import dropout, mlp
-from ..nn.encoders import MLP, Embedding
+from ..nn.encoders import ACTIVATIONS, MLP, Embedding
 from ..nn.params import add_into, prefixed, take
 
 
@@ -82,10 +84,42 @@ class Shortcuts(NamedTuple):
 FIRST_WEIGHT = {"cell": "weight_ih", "phi": "0.weight"}     # the weight an Embedding folds into
 
 
-class _Encoded:
-    """Shared front end: the optional encoder, the fixed output rescaling, the fast path's switch."""
+@dataclasses.dataclass(frozen=True)
+class Head:
+    """What maps a set's summary (the cell's final state; DeepSets' pooled phi) to the output: an MLP
+    through `hidden` layers with `activation`, dropout `input_dropout` on its input and `dropout` on
+    the input of every later layer (DeepSets' rho of the point clouds: dropout, Linear, tanh,
+    dropout, Linear), then the fixed rescaling y = offset + scale * mlp(...) (not learned: the
+    integer tasks' targets in the hundreds)."""
+    hidden: tuple = ()
+    activation: str = "tanh"
+    input_dropout: float = 0.0
+    dropout: float = 0.0
+    offset: float = 0.0
+    scale: float = 1.0
 
-    def __init__(self, encoder, offset, scale, backend, shortcuts):
+    def __post_init__(self):
+        object.__setattr__(self, "hidden", tuple(self.hidden))
+        if not all(isinstance(h, (int, np.integer)) and not isinstance(h, bool) and h >= 1 for h in self.hidden):
+            raise ValueError(f"Head.hidden must hold layer widths >= 1, got {self.hidden!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"Head.activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+        for name in ("input_dropout", "dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"Head.{name} must be in [0, 1), got {getattr(self, name)!r}")
+        for name in ("offset", "scale"):
+            if not np.isfinite(getattr(self, name)):
+                raise ValueError(f"Head.{name} must be finite, got {getattr(self, name)!r}")
+        object.__setattr__(self, "offset", float(self.offset))
+        object.__setattr__(self, "scale", float(self.scale))
+
+
+class _Encoded:
+    """Shared ends: the optional encoder, the head (its output rescaling), the fast path's switch."""
+
+    def __init__(self, encoder, head, backend, shortcuts):
+        if not isinstance(head, Head):
+            raise TypeError(f"head must be a sire_ref.models.recurrent.Head(...), got {head!r}")
         if encoder is not None and not isinstance(encoder, (Embedding, MLP)):
             raise TypeError(f"encoder must be None, sire_ref.nn.encoders.Embedding(...) or "
                             f"sire_ref.nn.encoders.MLP(...), got {encoder!r}")
@@ -98,7 +132,7 @@ class _Encoded:
             raise TypeError(f"shortcuts must be None or sire_ref.models.recurrent.Shortcuts(...), got {shortcuts!r}")
         if shortcuts.fold_embedding and not isinstance(encoder, Embedding):
             raise ValueError(f"shortcuts.fold_embedding needs an Embedding encoder, the model has {encoder!r}")
-        self.encoder, self.offset, self.scale = encoder, float(offset), float(scale)
+        self.encoder, self.head = encoder, head
         self.frozen = set(encoder.frozen_names) if encoder is not None else set()
         self.backend, self.shortcuts = backend, shortcuts
 
@@ -146,8 +180,7 @@ class _Encoded:
 class RecurrentSetModel(_Encoded):
     """encoder -> rnn/gru cell -> MLP head on each sequence's final state.
 
-    state_dropout: dropout on the final state (the head's input); head_dropout: dropout on the
-    input of every later head layer (DeepSets' rho: dropout, Linear, tanh, dropout, Linear).
+    head: `Head` (its MLP, dropouts and output rescaling).
 
     tbptt: None (full backpropagation through time) or a window W: truncated BPTT, as a PyTorch
     loop that detaches the state every W steps. The forward is the same; the gradient flows
@@ -155,20 +188,15 @@ class RecurrentSetModel(_Encoded):
     previous window is a constant), so s0 gets gradient from the first window only.
     """
 
-    def __init__(self, input_size, hidden_size, out_size, cell="rnn", head_hidden=(), encoder=None,
-                 head_activation="tanh", state_dropout=0.0, offset=0.0, scale=1.0, backend=None, tbptt=None,
-                 head_dropout=0.0, shortcuts=None):
-        super().__init__(encoder, offset, scale, backend, shortcuts)
-        for name, rate in (("state_dropout", state_dropout), ("head_dropout", head_dropout)):
-            if not 0 <= rate < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {rate!r}")
+    def __init__(self, input_size, hidden_size, out_size, cell="rnn", encoder=None, head=Head(), backend=None,
+                 shortcuts=None, tbptt=None):
+        super().__init__(encoder, head, backend, shortcuts)
         if tbptt is not None and (not isinstance(tbptt, int) or tbptt < 1):
             raise ValueError(f"tbptt must be None or a positive int window, got {tbptt!r}")
         self.tbptt = tbptt
         self.cell = get_cell(cell)
         self.input_size, self.hidden_size, self.out_size = input_size, hidden_size, out_size
-        self.head_sizes = [hidden_size, *head_hidden, out_size]
-        self.head_activation, self.state_dropout, self.head_dropout = head_activation, state_dropout, head_dropout
+        self.head_sizes = [hidden_size, *head.hidden, out_size]
 
     def init(self, rng, dtype=np.float64):
         params = self._init_encoder(rng, dtype)
@@ -182,10 +210,10 @@ class RecurrentSetModel(_Encoded):
         lengths = self.cell.check_forward_args(cell_params, e, lengths)
         self._check_whole_sets(lengths, e.shape[1])
         states, c_cell = self._fold(cell_params, e, lengths)
-        s, c_drop = dropout.forward(states[:, -1], self.state_dropout, rng, train)
-        y, c_head = mlp.forward(take("head", params), s, self.head_activation, dropout_rate=self.head_dropout,
+        s, c_drop = dropout.forward(states[:, -1], self.head.input_dropout, rng, train)
+        y, c_head = mlp.forward(take("head", params), s, self.head.activation, dropout_rate=self.head.dropout,
                                 rng=rng, train=train)
-        return self.offset + self.scale * y, RecurrentCache(c_enc, c_cell, c_drop, c_head, states,
+        return self.head.offset + self.head.scale * y, RecurrentCache(c_enc, c_cell, c_drop, c_head, states,
                                                             cell_params, e, remember(params, x))
 
     def backward(self, params, cache, dy, dstates=None):
@@ -198,7 +226,7 @@ class RecurrentSetModel(_Encoded):
         check_made_from(cache.made_from, params, f"{type(self).__name__}.backward")
         c_enc, c_cell, c_drop, c_head, states, cell_params = cache[:6]
         grads = self._zeros(params)
-        g_head, ds = mlp.backward(take("head", params), c_head, self.scale * dy)
+        g_head, ds = mlp.backward(take("head", params), c_head, self.head.scale * dy)
         add_into(grads, "head", g_head)
         if dstates is not None:
             check_array(dstates, "dstates", shape=states.shape, dtype=states.dtype)
@@ -281,12 +309,15 @@ class RecurrentSetModel(_Encoded):
 class DeepSets(_Encoded):
     """rho(sum_t phi(e_t)) (Eq. 1.1) with a length mask; phi ends in its activation."""
 
-    def __init__(self, input_size, phi_sizes, rho_hidden, out_size, activation="relu", encoder=None,
-                 offset=0.0, scale=1.0, backend=None, shortcuts=None):
-        super().__init__(encoder, offset, scale, backend, shortcuts)
+    def __init__(self, input_size, phi_sizes, out_size, activation="relu", encoder=None, rho=None, backend=None,
+                 shortcuts=None):
+        rho = Head(activation=activation) if rho is None else rho         # rho: phi's activation by default
+        if isinstance(rho, Head) and (rho.input_dropout or rho.dropout):
+            raise ValueError(f"DeepSets' rho takes no dropout, got {rho!r}")
+        super().__init__(encoder, rho, backend, shortcuts)
         self.input_size, self.activation = input_size, activation
         self.phi_sizes = list(phi_sizes)
-        self.rho_sizes = [self.phi_sizes[-1], *rho_hidden, out_size]
+        self.rho_sizes = [self.phi_sizes[-1], *rho.hidden, out_size]
 
     def init(self, rng, dtype=np.float64):
         params = self._init_encoder(rng, dtype)
@@ -302,8 +333,8 @@ class DeepSets(_Encoded):
         h, c_phi = mlp.forward(phi_params, e, self.activation, final_activation=True)
         xp = array_module(h)
         mask = xp.asarray(np.arange(x.shape[1])[None, :, None] < lengths[:, None, None]).astype(h.dtype)
-        y, c_rho = mlp.forward(take("rho", params), (h * mask).sum(axis=1), self.activation)
-        return self.offset + self.scale * y, DeepSetsCache(c_enc, c_phi, c_rho, mask, phi_params,
+        y, c_rho = mlp.forward(take("rho", params), (h * mask).sum(axis=1), self.head.activation)
+        return self.head.offset + self.head.scale * y, DeepSetsCache(c_enc, c_phi, c_rho, mask, phi_params,
                                                            remember(params, x))
 
     def backward(self, params, cache, dy, dstates=None):
@@ -314,7 +345,7 @@ class DeepSets(_Encoded):
         check_made_from(cache.made_from, params, f"{type(self).__name__}.backward")
         c_enc, c_phi, c_rho, mask, phi_params = cache[:5]
         grads = self._zeros(params)
-        g_rho, dpooled = mlp.backward(take("rho", params), c_rho, self.scale * dy)
+        g_rho, dpooled = mlp.backward(take("rho", params), c_rho, self.head.scale * dy)
         add_into(grads, "rho", g_rho)
         g_phi, de = mlp.backward(phi_params, c_phi, dpooled[:, None, :] * mask)
         self._first_layer_backward(params, "phi", g_phi, de, c_enc, grads)

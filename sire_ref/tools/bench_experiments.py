@@ -21,7 +21,7 @@ from ..data.split import Split
 from ..experiments.integer_tasks import build_model
 from ..experiments.point_cloud import PointSpec, build as build_point_model
 from ..models.convnet import ConvNet
-from ..models.recurrent import DeepSets, RecurrentSetModel
+from ..models.recurrent import DeepSets, Head, RecurrentSetModel
 from ..nn.encoders import Embedding
 from ..nn import optim
 from ..training.loop import TrainConfig, cast_data, evaluate, train_epoch, train_step
@@ -44,7 +44,7 @@ def experiment_configs(quick=False):
     configs = [
         ("parity rnn H=20", lambda y: RecurrentSetModel(1, 20, 1, cell="rnn", backend="auto"), par,
          lambda rng, N: parity.make_split(rng, N, 2, 10)),
-        ("parity deepsets 100/100", lambda y: DeepSets(1, [1, 100, 100], (100,), 1, activation="relu",
+        ("parity deepsets 100/100", lambda y: DeepSets(1, [1, 100, 100], 1, activation="relu", rho=Head((100,), "relu"),
                                                                 backend="auto"),
          par, lambda rng, N: parity.make_split(rng, N, 2, 10))]
     for n in ((10,) if quick else (5, 10, 30)):

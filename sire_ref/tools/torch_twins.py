@@ -106,14 +106,14 @@ def twin(model, params):
             if self.recurrent:
                 states = self.fold(e)
                 s = states[torch.arange(e.shape[0]), L - 1]
-                s = torch.nn.functional.dropout(s, model.state_dropout, training=self.training)
-                y = self.mlp("head", s, model.head_activation, False, drop=model.head_dropout)
+                s = torch.nn.functional.dropout(s, model.head.input_dropout, training=self.training)
+                y = self.mlp("head", s, model.head.activation, False, drop=model.head.dropout)
             else:
                 mask = (torch.arange(e.shape[1])[None, :] < L[:, None]).to(e.dtype)[:, :, None]
                 h = self.mlp("phi", e, model.activation, True)
-                y = self.mlp("rho", (h * mask).sum(1), model.activation, False)
+                y = self.mlp("rho", (h * mask).sum(1), model.head.activation, False)
                 states = None
-            return model.offset + model.scale * y, states, e
+            return model.head.offset + model.head.scale * y, states, e
 
     return Twin()
 

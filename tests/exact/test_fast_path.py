@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sire_ref.data.split import Split
-from sire_ref.models.recurrent import DeepSets, RecurrentSetModel, Shortcuts
+from sire_ref.models.recurrent import DeepSets, Head, RecurrentSetModel, Shortcuts
 from sire_ref.nn.encoders import Embedding, Equivariant
 from sire_ref.tools.testing import numerical_gradient, relative_error
 from sire_ref.training.loop import TrainConfig, _batch_loss
@@ -16,11 +16,11 @@ V, D, B, T = 9, 4, 6, 5
 def _pair(kind, frozen, cell="gru"):
     enc = Embedding(V, D, frozen=frozen)
     if kind == "deepsets":
-        make = lambda backend: DeepSets(1, [D, 5], (4,), 1, activation="tanh", encoder=enc,  # noqa: E731
-                                        offset=1.5, scale=2.0, backend=backend)
+        make = lambda backend: DeepSets(1, [D, 5], 1, activation="tanh", encoder=enc,  # noqa: E731
+                                        rho=Head((4,), "tanh", offset=1.5, scale=2.0), backend=backend)
     else:
-        make = lambda backend: RecurrentSetModel(1, 3, 1, cell=cell, encoder=enc, offset=1.5,  # noqa: E731
-                                                 scale=2.0, backend=backend)
+        make = lambda backend: RecurrentSetModel(1, 3, 1, cell=cell, encoder=enc,  # noqa: E731
+                                                 head=Head(offset=1.5, scale=2.0), backend=backend)
     return make(None), make("auto")
 
 
@@ -74,8 +74,8 @@ def test_each_shortcut_is_its_own_choice(shortcuts, monkeypatch):
     monkeypatch.setattr(recurrent, "sire_from_states", lambda *a, **k: calls.append(1) or original(*a, **k))
     rng = np.random.default_rng(5)
     enc = Embedding(V, D, frozen=False)
-    ref = RecurrentSetModel(1, 3, 1, cell="gru", encoder=enc, offset=1.5, scale=2.0, backend=None)
-    fast = RecurrentSetModel(1, 3, 1, cell="gru", encoder=enc, offset=1.5, scale=2.0, backend="numba",
+    ref = RecurrentSetModel(1, 3, 1, cell="gru", encoder=enc, head=Head(offset=1.5, scale=2.0), backend=None)
+    fast = RecurrentSetModel(1, 3, 1, cell="gru", encoder=enc, head=Head(offset=1.5, scale=2.0), backend="numba",
                              shortcuts=shortcuts)
     assert ref.shortcuts == Shortcuts(False, False) and fast.shortcuts == shortcuts
     params, split = _params(ref, rng), _data(rng)
@@ -120,9 +120,8 @@ def test_point_cloud_sire_step_fast_equals_reference_and_finite_differences():
     equivariant phi, dropout in rho, the points reshuffled): the fast path ("auto": R from the
     forward's states) equals the reference, and both match finite differences."""
     rng = np.random.default_rng(11)
-    make = lambda backend: RecurrentSetModel(3, 4, 3, cell="gru", head_hidden=(5,),  # noqa: E731
-                                             encoder=Equivariant((3, 5, 4), "tanh"), state_dropout=0.3,
-                                             head_dropout=0.3, backend=backend)
+    make = lambda backend: RecurrentSetModel(3, 4, 3, cell="gru", head=Head((5,), input_dropout=0.3, dropout=0.3),  # noqa: E731
+                                             encoder=Equivariant((3, 5, 4), "tanh"), backend=backend)
     ref, fast = make(None), make("auto")
     params = _params(ref, rng)
     split = Split(rng.normal(size=(B, T, 3)), np.full(B, T), rng.integers(0, 3, size=B))

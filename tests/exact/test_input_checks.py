@@ -219,9 +219,9 @@ def test_backward_refuses_params_of_another_size(case, backend):
 @pytest.mark.parametrize("backend", [None, "numba"])
 @pytest.mark.parametrize("kind", ["recurrent", "deepsets"])
 def test_model_backward_refuses_changed_params(backend, kind):
-    from sire_ref.models.recurrent import DeepSets, RecurrentSetModel
+    from sire_ref.models.recurrent import DeepSets, Head, RecurrentSetModel
     model = (RecurrentSetModel(2, 3, 1, cell="gru", backend=backend) if kind == "recurrent"
-             else DeepSets(2, [2, 4], (3,), 1, backend=backend))
+             else DeepSets(2, [2, 4], 1, rho=Head((3,), "relu"), backend=backend))
     rng = np.random.default_rng(0)
     params = model.init(rng)
     x = rng.normal(size=(3, 4, 2))

@@ -5,7 +5,7 @@ import pytest
 from sire_ref.core.regularizers import sire
 from sire_ref.core.samples import sample_sire
 from sire_ref.kernels import mathfn
-from sire_ref.models.recurrent import RecurrentSetModel
+from sire_ref.models.recurrent import Head, RecurrentSetModel
 from sire_ref.tools.testing import random_problem, relative_error
 
 TOL = {np.float64: 1e-12, np.float32: 1e-5}
@@ -34,8 +34,8 @@ def test_numba_equals_reference(cell, dtype, shape):
 
 def test_numba_through_the_model_and_the_regularizer(cell):
     rng = np.random.default_rng(0)
-    ref = RecurrentSetModel(2, 5, 1, cell=cell.name, head_hidden=(3,))
-    fast = RecurrentSetModel(2, 5, 1, cell=cell.name, head_hidden=(3,), backend="numba")
+    ref = RecurrentSetModel(2, 5, 1, cell=cell.name, head=Head((3,)))
+    fast = RecurrentSetModel(2, 5, 1, cell=cell.name, head=Head((3,)), backend="numba")
     params = ref.init(rng)
     x, lengths = rng.normal(size=(6, 8, 2)), rng.integers(1, 9, size=6)
     (y1, c1), (y2, c2) = ref.forward(params, x, lengths), fast.forward(params, x, lengths)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from sire_ref.models.recurrent import DeepSets, RecurrentSetModel
+from sire_ref.models.recurrent import DeepSets, Head, RecurrentSetModel
 from sire_ref.nn.encoders import MLP, Embedding, Equivariant
 from sire_ref.tools.testing import numerical_gradient, relative_error
 
@@ -40,22 +40,22 @@ def _check_model(model, x, seed=0, train=False, lengths=LENGTHS):
 @pytest.mark.parametrize("cell", ["rnn", "gru"])
 def test_recurrent_model_gradients(cell):
     x = np.random.default_rng(1).normal(size=(4, 5, 2))
-    model = RecurrentSetModel(2, 4, 3, cell=cell, head_hidden=(5,), encoder=MLP((2, 3), "tanh"),
-                              offset=2.0, scale=7.0)
+    model = RecurrentSetModel(2, 4, 3, cell=cell, encoder=MLP((2, 3), "tanh"),
+                              head=Head((5,), offset=2.0, scale=7.0))
     _check_model(model, x)
 
 
 def test_recurrent_model_with_state_dropout_in_training():
     x = np.random.default_rng(2).normal(size=(4, 5, 2))
-    _check_model(RecurrentSetModel(2, 4, 1, cell="gru", state_dropout=0.3), x, train=True)
+    _check_model(RecurrentSetModel(2, 4, 1, cell="gru", head=Head(input_dropout=0.3)), x, train=True)
 
 
 def test_point_cloud_sire_model_gradients_in_training():
     """The point-cloud SIRE-GRU: DeepSets' equivariant phi before the GRU (its max over the set
     included), rho with dropout before both layers; every gradient against finite differences."""
     x = np.random.default_rng(6).normal(size=(3, 5, 3))
-    model = RecurrentSetModel(3, 4, 3, cell="gru", head_hidden=(5,), encoder=Equivariant((3, 6, 4), "tanh"),
-                              state_dropout=0.3, head_dropout=0.4)
+    model = RecurrentSetModel(3, 4, 3, cell="gru", encoder=Equivariant((3, 6, 4), "tanh"),
+                              head=Head((5,), input_dropout=0.3, dropout=0.4))
     _check_model(model, x, train=True, lengths=np.array([5, 5, 5]))
 
 
@@ -99,13 +99,13 @@ def test_recurrent_model_uses_each_sequence_final_state():
 @pytest.mark.parametrize("encoder", [None, MLP((2, 3), "relu")])
 def test_deepsets_gradients(encoder):
     x = np.random.default_rng(4).normal(size=(4, 5, 2))
-    _check_model(DeepSets(2, [2 if encoder is None else 3, 6, 4], (5,), 2, activation="tanh",
-                          encoder=encoder, scale=3.0), x)
+    _check_model(DeepSets(2, [2 if encoder is None else 3, 6, 4], 2, activation="tanh",
+                          encoder=encoder, rho=Head((5,), "tanh", scale=3.0)), x)
 
 
 def test_deepsets_masks_padding_and_is_permutation_invariant():
     rng = np.random.default_rng(5)
-    model = DeepSets(2, [2, 6, 4], (5,), 1)
+    model = DeepSets(2, [2, 6, 4], 1, rho=Head((5,), "relu"))
     params = model.init(rng)
     x = rng.normal(size=(4, 5, 2))
     y, _ = model.forward(params, x, LENGTHS)
@@ -149,7 +149,24 @@ def test_set_models_refuse_nan_inputs():
     from sire_ref.models.pointsets import EquivariantDeepSets
     x = np.random.default_rng(8).normal(size=(2, 4, 3))
     x[1, 2, 0] = np.nan
-    for model in (DeepSets(3, [3, 4], (5,), 1), EquivariantDeepSets(3, 4, 2, 5)):
+    for model in (DeepSets(3, [3, 4], 1, rho=Head((5,), "relu")), EquivariantDeepSets(3, 4, 2, 5)):
         params = model.init(np.random.default_rng(0))
         with pytest.raises(ValueError, match="x contains NaN or inf"):
             model.forward(params, x, np.array([4, 4]))
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(hidden=(0,)), r"Head.hidden must hold layer widths >= 1"), (dict(activation="gelu"), r"Head.activation"),
+    (dict(input_dropout=1.0), r"Head.input_dropout must be in \[0, 1\)"), (dict(dropout=-0.1), r"Head.dropout"),
+    (dict(scale=float("nan")), r"Head.scale must be finite")])
+def test_a_bad_head_is_refused_with_its_field_named(bad, match):
+    with pytest.raises(ValueError, match=match):
+        Head(**bad)
+
+
+def test_deepsets_rho_takes_no_dropout_and_models_take_only_a_head():
+    with pytest.raises(ValueError, match="DeepSets' rho takes no dropout"):
+        DeepSets(2, [2, 4], 1, rho=Head(dropout=0.2))
+    with pytest.raises(TypeError, match="head must be a sire_ref.models.recurrent.Head"):
+        RecurrentSetModel(2, 4, 1, head=(5,))
+    assert DeepSets(2, [2, 4], 1, activation="tanh").head.activation == "tanh"     # rho follows phi by default

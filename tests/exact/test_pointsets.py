@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sire_ref.models.pointsets import EquivariantDeepSets
-from sire_ref.models.recurrent import RecurrentSetModel
+from sire_ref.models.recurrent import Head, RecurrentSetModel
 from sire_ref.nn import equivariant, setpool
 from sire_ref.nn.encoders import MLP
 from sire_ref.tools.interop.torch import INSTALL as TORCH_INSTALL
@@ -107,7 +107,7 @@ def test_point_deepsets_against_torch_float64():
 
 
 def _sire_model(backend=None, tbptt=None):
-    return RecurrentSetModel(3, 4, 3, cell="gru", head_hidden=(5,), encoder=MLP([3, 6, 4], "tanh"),
+    return RecurrentSetModel(3, 4, 3, cell="gru", head=Head((5,)), encoder=MLP([3, 6, 4], "tanh"),
                              backend=backend, tbptt=tbptt)
 
 

@@ -74,9 +74,9 @@ def test_vote_takes_the_most_frequent_rounded_value():
 
 
 def test_predict_vote_on_an_invariant_model_equals_the_single_order():
-    from sire_ref.models.recurrent import DeepSets
+    from sire_ref.models.recurrent import DeepSets, Head
     rng = np.random.default_rng(1)
-    model = DeepSets(1, [4, 6], (5,), 1, encoder=Embedding(10, 4, frozen=True))
+    model = DeepSets(1, [4, 6], 1, encoder=Embedding(10, 4, frozen=True), rho=Head((5,), "relu"))
     params = model.init(rng)
     split = make_split(rng, "sum", 50, 6, max_value=9)
     voted, single = predict_vote(model, params, split, rng, n_orders=5)

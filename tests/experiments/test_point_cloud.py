@@ -63,7 +63,7 @@ def test_the_sire_model_reads_the_set_through_deepsets_phi_and_rho():
     spec = next(s for s in point_cloud.specs_for(args) if s.method == "sire" and s.points == 100)
     model, config = point_cloud.build(spec, 6)
     assert model.encoder == Equivariant((3, 8, 8, 8), "tanh") and model.head_sizes == [8, 8, 6]
-    assert (model.state_dropout, model.head_dropout) == (0.5, 0.5)
+    assert (model.head.input_dropout, model.head.dropout) == (0.5, 0.5)
     assert config.permute_inputs and config.augment is None
     fixed = point_cloud.build(point_cloud.specs_for(point_cloud.parse(["--no-reshuffle"]))[0], 6)[1]
     assert not fixed.permute_inputs

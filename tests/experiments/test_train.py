@@ -9,7 +9,7 @@ import pytest
 
 from sire_ref.data.parity import make_split
 from sire_ref.data.split import Split
-from sire_ref.models.recurrent import DeepSets, RecurrentSetModel
+from sire_ref.models.recurrent import DeepSets, Head, RecurrentSetModel
 from sire_ref.training.loop import RunOptions, TrainConfig, train
 
 
@@ -34,7 +34,7 @@ EVERY_EPOCH = RunOptions(checkpoint_every=1, progress_seconds=0.0)
 
 
 def _model():
-    return RecurrentSetModel(2, 6, 1, cell="gru", state_dropout=0.1)
+    return RecurrentSetModel(2, 6, 1, cell="gru", head=Head(input_dropout=0.1))
 
 
 def test_training_reduces_the_loss_and_reports_groups():
@@ -108,10 +108,10 @@ def _other_data():
 
 @pytest.mark.parametrize("change, match", [
     (dict(config=_config(epochs=2, lr=0.5)), r"another training configuration \(lr differ\)"),
-    (dict(model=RecurrentSetModel(2, 7, 1, cell="gru", state_dropout=0.1)),
+    (dict(model=RecurrentSetModel(2, 7, 1, cell="gru", head=Head(input_dropout=0.1))),
      r"another model \(head_sizes, hidden_size differ\)"),
-    (dict(model=RecurrentSetModel(2, 6, 1, cell="gru", state_dropout=0.2)),
-     r"another model \(state_dropout differ\)"),
+    (dict(model=RecurrentSetModel(2, 6, 1, cell="gru", head=Head(input_dropout=0.2))),
+     r"another model \(head differ\)"),
     (dict(data=_other_data()), "another data set")])
 def test_a_checkpoint_of_another_run_is_refused(tmp_path, change, match):
     """Issue 11.1: the same run name with another config, model or data never reuses the checkpoint."""
@@ -203,7 +203,7 @@ def test_plateau_decays_the_learning_rate_then_stops():
 
 
 def test_deepsets_trains_with_the_same_loop():
-    model = DeepSets(2, [2, 8, 8], (8,), 1, activation="tanh")
+    model = DeepSets(2, [2, 8, 8], 1, activation="tanh", rho=Head((8,), "tanh"))
     result = train(model, _data(), _config(reg="none", epochs=10), log=lambda s: None)
     assert result["history"][-1]["train_loss"] < result["history"][0]["train_loss"]
 

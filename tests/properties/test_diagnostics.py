@@ -8,7 +8,7 @@ from sire_ref.core.regularizers import sire
 from sire_ref.core.samples import sample_sire
 from sire_ref.data.parity import make_data
 from sire_ref.data.split import Split
-from sire_ref.models.recurrent import DeepSets, RecurrentSetModel
+from sire_ref.models.recurrent import DeepSets, Head, RecurrentSetModel
 from sire_ref.nn.params import take
 from sire_ref.training import diagnostics as D
 from sire_ref.training.loop import TrainConfig
@@ -30,7 +30,7 @@ def _gru(rng, I=2, H=5):
 
 def test_deepsets_is_order_insensitive_and_has_no_recurrent_measures():
     rng = np.random.default_rng(0)
-    model = DeepSets(2, [2, 16, 16], (16,), 3, activation="tanh")
+    model = DeepSets(2, [2, 16, 16], 3, activation="tanh", rho=Head((16,), "tanh"))
     params = model.init(rng)
     report = D.diagnose(D.model_subject(model, params, TrainConfig(loss="ce")), _split(rng), rng)
     assert len(report) >= 6
