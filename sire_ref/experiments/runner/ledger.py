@@ -275,7 +275,7 @@ def words(ledger):
 HALF_RANGE_PAPER = {lam: {n: (float(text.split()[0]), text) for n, text in by_n.items()}   # Table 2: (value, as printed)
                     for lam, by_n in half_range_experiment.PAPER.items()}
 HALF_RANGE_RECORDS = ("half_range.json", "n20/half_range.json")                     # n = 10 (quick), n = 20
-POINT_CLOUD_RECORDS = ("point_cloud_synthetic.json", "width256/point_cloud_synthetic.json")   # widths 32, 256
+POINT_CLOUD_RECORDS = ("width256/point_cloud_synthetic.json", "point_cloud_synthetic.json")   # the paper's width first
 SECTIONS = (parity, arithmetic, half_range, sire_vs_sub, point_clouds, mnist, words)
 KEPT = (("the Janossy code's rho, our choices (rescaled output, Adam lr 1e-3, plateau criterion)",
          "kept/default/arithmetic_sum.json"),
