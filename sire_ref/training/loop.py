@@ -411,6 +411,9 @@ def _run_epochs(model, data, config, options, state, rng, out_dir, name, log, on
     while not state["done"] and state["epoch"] < config.epochs:
         began = time.perf_counter()
         objective, task = train_epoch(model, data["train"], config, state, rng, data.get("unlabelled"))
+        if not np.isfinite(objective):          # the steps run trusted: a NaN surfaces here, once an epoch
+            raise FloatingPointError(f"[{name}] epoch {state['epoch'] + 1}: the training objective is {objective} "
+                                     "(NaN or inf in the params or the data); the last checkpoint is kept")
         record = {"epoch": state["epoch"] + 1, "train_loss": objective, "train_task_loss": task}
         # wall seconds are how a run went, not its numbers: kept apart from the history (which a
         # resumed run reproduces exactly)

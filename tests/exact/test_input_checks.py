@@ -302,7 +302,7 @@ def test_a_training_step_runs_trusted():
     from sire_ref.models.recurrent import RecurrentSetModel
     from sire_ref.nn import optim
     from sire_ref.data.split import Split
-    from sire_ref.training.loop import TrainConfig, train_step
+    from sire_ref.training.loop import TrainConfig, train, train_step
     rng = np.random.default_rng(0)
     model = RecurrentSetModel(1, 4, 1, cell="gru")
     params = model.init(rng)
@@ -312,3 +312,6 @@ def test_a_training_step_runs_trusted():
         model.forward(params, split.x, split.lengths)
     value, _ = train_step(model, params, optim.adam_init(params), split, np.arange(3), TrainConfig(), rng, 1e-3)
     assert np.isnan(value)
+    model.init = lambda rng, dtype=np.float64: {k: v.astype(dtype) for k, v in params.items()}   # train from them
+    with pytest.raises(FloatingPointError, match="epoch 1: the training objective is nan"):
+        train(model, {"train": split, "val": split}, TrainConfig(epochs=2, loss="mse"), log=lambda s: None)
