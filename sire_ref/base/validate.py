@@ -7,8 +7,9 @@ was expected and what was received. Nothing is coerced silently.
 `trusted()`: inside it, the checks that read every value are skipped (check_array's scan for NaN
 and inf, check_inputs' token range, check_lengths' range, core.samples.check_samples' position
 scans; on CuPy the first two are device synchronizations) and a model's forward keeps no copy of
-params and x for its backward's guard (`remember`); types, dtypes and shapes are still checked. The training loop checks its data once and runs its
-steps trusted; a NaN that appears during training shows in the epoch's objective instead.
+params and x for its backward's guard (`remember`); types, dtypes and shapes are still checked. The
+training loop checks its data once and runs its steps trusted; a NaN that appears during training
+stops the run at the end of its epoch (training.loop: FloatingPointError on a non-finite objective).
 """
 import contextlib
 import contextvars

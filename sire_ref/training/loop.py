@@ -328,7 +328,7 @@ def train_step(model, params, opt, split, idx, config, rng, lr, unlabelled=None)
     optimizer's update of the trainable params (in place). Returns (the objective's value, the
     task loss's, 0-d arrays where the data are: never read back to the host here). unlabelled: the
     Split R is computed on when config.reg_on == "unlabelled". Runs trusted (base.validate): train()
-    checked the data, and a NaN shows in the epoch's objective."""
+    checked the data, and a NaN in the epoch's objective stops the run."""
     with trusted():
         value, grads, task = _batch_loss(model, params, split, idx, config, rng, unlabelled)
     optim.clip_grad_norm(grads, config.clip)
