@@ -23,6 +23,8 @@ def test_tiny_run_writes_table_json_and_figures(tmp_path, mnist_dir, capsys):
     methods = sorted(r["spec"]["method"] for r in record["runs"].values())
     assert methods == ["cnn", "sire"] and record["max_displacement"] == 9
     assert all(r["epochs_run"] == 1 for r in record["runs"].values())
+    # every run keeps its epochs' seconds (the figure's validation accuracy against time)
+    assert all(len(r["epoch_seconds"]) == 1 and r["epoch_seconds"][0] > 0 for r in record["runs"].values())
     for name in ("perturbed_mnist.png", "perturbed_mnist_examples.png"):
         assert (out / name).stat().st_size > 1000
     assert perturbed_mnist.main(TINY + ["--data-dir", mnist_dir, "--methods", "cnn", "--out", str(out)]) == 0

@@ -54,3 +54,29 @@ def test_a_changed_table_at_a_glance_makes_the_check_fail(tmp_path, capsys):
 def test_every_section_has_its_page():
     for section in dict.fromkeys(r[0] for r in ledger.build(str(FIGURES))):
         assert (FIGURES / ledger.page_of(section)).exists(), section
+
+
+def _record_at_length(record, n, sire_shift):
+    """The record re-labelled as runs at length n, every SIRE run's test accuracy moved by sire_shift."""
+    record = json.loads(json.dumps(record))
+    record["args"]["lengths"] = [n]
+    for run in record["runs"].values():
+        run["spec"]["length"] = n
+        run["test"] += sire_shift if run["spec"]["method"] == "sire" else 0.0
+    return record
+
+
+def test_the_growth_of_sires_lead_with_the_length_is_the_difference_of_its_leads(tmp_path):
+    figures = tmp_path / "figures"
+    shutil.copytree(FIGURES, figures)
+    (figures / "n20").mkdir(exist_ok=True)
+    short = json.loads((FIGURES / "arithmetic_sum.json").read_text())
+    for shift, expected in ((+0.1, "direction only"), (-0.1, "not reproduced")):
+        # SIRE's every run 0.1 better (worse) at n = 20 than at n = 5, the baselines unchanged: its lead grows
+        # (shrinks) by exactly 0.1 on every seed
+        (figures / "n20" / "arithmetic_sum.json").write_text(json.dumps(_record_at_length(short, 20, shift)))
+        rows = [r for r in ledger.build(str(figures)) if r[0] == "Arithmetic: sum (6.2, Fig. 2)" and "grows" in r[1]]
+        assert [r[1].split(" grows")[0] for r in rows] == ["SIRE's lead over pi-SGD", "SIRE's lead over DeepSets"]
+        for row in rows:
+            assert row[3].startswith(f"{shift:+.3f} (2 seeds"), row
+            assert row[-1] == expected and row[5] == "n20/arithmetic_sum.json, arithmetic_sum.json"

@@ -115,41 +115,67 @@ def parity(ledger):
 
 
 def arithmetic(ledger):
-    by_task = {}
+    by_task = {}                          # (task, n): ({method: {seed: run}}, record name)
     for task in ("sum", "range", "variance"):
-        name = f"arithmetic_{task}.json"
-        rec = ledger.record(name)
         section = f"Arithmetic: {task} (6.2, Fig. 2)"
-        if rec is None or "runs" not in rec:
+        names = [p.format(task=task) for p in ARITHMETIC_RECORDS]
+        records = [(name, rec) for name in names if (rec := ledger.record(name)) is not None and "runs" in rec]
+        if not records:
             ledger.not_run(section, f"{task}: SIRE ahead of the baselines", "Fig. 2")
-            continue
-        lower = task == "variance"
-        metric = "test_mse" if lower else "test"
-        for n in rec["args"]["lengths"]:
-            runs = {m: _best_by_seed(_runs(rec, method=m, length=n)) for m in ("gru", "sire", "deepsets", "pisgd")}
-            seeds = sorted(runs["sire"])
-            sire = [runs["sire"][s][metric] for s in seeds]
-            by_task[(task, n)] = runs
-            cost = _seconds(list(rec["runs"].values()))
-            for base, label in (("gru", "the GRU"), ("deepsets", "DeepSets"), ("pisgd", "pi-SGD")):
-                if not runs[base]:
-                    continue
-                other = [runs[base][s][metric] for s in seeds]
-                what = "MSE below" if lower else "accuracy above"
-                owner = label + ("'" if label.endswith("s") else "'s")
-                ledger.compare(section, f"n = {n}: SIRE's test {what} {owner} ({'MSE' if lower else 'accuracy'}: "
-                                        f"SIRE {_stats(sire)}; {label} {_stats(other)})",
-                               "SIRE ahead (Fig. 2; values not in the text)", other if lower else sire,
-                               sire if lower else other, cost, name)
+        for name, rec in records:
+            for n in rec["args"]["lengths"]:
+                by_task[(task, n)] = (_arithmetic_rows(ledger, section, task, rec, name, n), name)
     for n in sorted({n for (t, n) in by_task if t == "sum"} & {n for (t, n) in by_task if t == "range"}):
-        s_runs, r_runs = by_task[("sum", n)]["sire"], by_task[("range", n)]["sire"]
-        seeds = sorted(set(s_runs) & set(r_runs))
+        (s_runs, s_name), (r_runs, r_name) = by_task[("sum", n)], by_task[("range", n)]
+        seeds = sorted(set(s_runs["sire"]) & set(r_runs["sire"]))
         ledger.compare("Arithmetic (6.2)", f"n = {n}: range less challenging than sum (SIRE's accuracy, range - sum)",
-                       "range above sum (6.2, in words)", [r_runs[s]["test"] for s in seeds],
-                       [s_runs[s]["test"] for s in seeds], "-", "arithmetic_range.json, arithmetic_sum.json")
+                       "range above sum (6.2, in words)", [r_runs["sire"][s]["test"] for s in seeds],
+                       [s_runs["sire"][s]["test"] for s in seeds], "-", f"{r_name}, {s_name}")
     for task in ("sum", "range"):
-        ledger.not_run(f"Arithmetic: {task} (6.2, Fig. 2)", "n = 10..30: SIRE scales better to longer sets than "
-                       "pi-SGD and DeepSets", "SIRE ahead, more so at larger n (Fig. 2)", f"dry_run_arithmetic_{task}.json")
+        _arithmetic_growth(ledger, task, {n: v for (t, n), v in by_task.items() if t == task})
+
+
+def _arithmetic_rows(ledger, section, task, rec, name, n):
+    """SIRE against each baseline at length n of one record; returns {method: {seed: the run chosen on
+    validation}}."""
+    lower = task == "variance"
+    metric = "test_mse" if lower else "test"
+    runs = {m: _best_by_seed(_runs(rec, method=m, length=n)) for m in ("gru", "sire", "deepsets", "pisgd")}
+    seeds = sorted(runs["sire"])
+    sire = [runs["sire"][s][metric] for s in seeds]
+    cost = _seconds(_runs(rec, length=n))
+    for base, label in (("gru", "the GRU"), ("deepsets", "DeepSets"), ("pisgd", "pi-SGD")):
+        if not runs[base]:
+            continue
+        other = [runs[base][s][metric] for s in seeds]
+        what = "MSE below" if lower else "accuracy above"
+        owner = label + ("'" if label.endswith("s") else "'s")
+        ledger.compare(section, f"n = {n}: SIRE's test {what} {owner} ({'MSE' if lower else 'accuracy'}: "
+                                f"SIRE {_stats(sire)}; {label} {_stats(other)})",
+                       "SIRE ahead (Fig. 2; values not in the text)", other if lower else sire,
+                       sire if lower else other, cost, name)
+    return runs
+
+
+def _arithmetic_growth(ledger, task, by_n):
+    """Fig. 2's message, "SIRE scales better to larger set sizes": SIRE's lead over pi-SGD and DeepSets
+    (test accuracy, SIRE - baseline, per seed) at the longest length we ran minus at the shortest.
+    by_n: {n: ({method: {seed: run}}, record name)}. The runs at two lengths are independent; their
+    seeds are paired by index."""
+    section, paper = f"Arithmetic: {task} (6.2, Fig. 2)", "SIRE ahead, more so at larger n (Fig. 2)"
+    if len(by_n) < 2:
+        return ledger.not_run(section, "n = 10..30: SIRE scales better to longer sets than pi-SGD and DeepSets",
+                              paper, f"dry_run_arithmetic_{task}.json")
+    (short, (s_runs, s_name)), (long, (l_runs, l_name)) = min(by_n.items()), max(by_n.items())
+    for base, label in (("pisgd", "pi-SGD"), ("deepsets", "DeepSets")):
+        seeds = sorted(set(s_runs["sire"]) & set(s_runs[base]) & set(l_runs["sire"]) & set(l_runs[base]))
+        if not seeds:
+            continue
+        lead = {n: [runs["sire"][s]["test"] - runs[base][s]["test"] for s in seeds]
+                for n, runs in ((short, s_runs), (long, l_runs))}
+        ledger.compare(section, f"SIRE's lead over {label} grows from n = {short} to n = {long} (lead at n = {long} "
+                                f"{np.mean(lead[long]):+.3f}, at n = {short} {np.mean(lead[short]):+.3f}; the difference, "
+                                f"seeds paired by index)", paper, lead[long], lead[short], "-", f"{l_name}, {s_name}")
 
 
 def half_range(ledger):
@@ -246,8 +272,7 @@ def _point_cloud_rows(ledger, section, paper, name):
 
 def mnist(ledger):
     section = "Locally Perturbed MNIST (6.5)"
-    for name, label in (("perturbed_mnist_full_data.json", "all training digits, width 32, a 25-epoch cap"),
-                        ("perturbed_mnist.json", "quick preset: 10,000 training digits")):
+    for name, label in MNIST_RECORDS:
         rec = ledger.record(name)
         if rec is None:
             continue
@@ -255,10 +280,11 @@ def mnist(ledger):
         gru = {r["spec"]["seed"]: r for r in _runs(rec, method="gru")}
         seeds = sorted(set(best) & set(gru))
         stopped = sorted({r["stopped"] for r in rec["runs"].values()})
-        ledger.compare(section, f"GRU + SIRE ahead of the GRU ({label}; SIRE {_stats([best[s]['test'] for s in seeds])}, "
-                                f"GRU {_stats([gru[s]['test'] for s in seeds])}; stopped by: {', '.join(stopped)})",
-                       "+0.144: 0.977 vs 0.833", [best[s]["test"] for s in seeds], [gru[s]["test"] for s in seeds],
-                       _seconds(list(rec["runs"].values())), name)
+        if seeds:
+            ledger.compare(section, f"GRU + SIRE ahead of the GRU ({label}; SIRE {_stats([best[s]['test'] for s in seeds])}, "
+                                    f"GRU {_stats([gru[s]['test'] for s in seeds])}; stopped by: {', '.join(stopped)})",
+                           "+0.144: 0.977 vs 0.833", [best[s]["test"] for s in seeds], [gru[s]["test"] for s in seeds],
+                           _seconds(list(rec["runs"].values())), name)
         cnn = {m: [r["test"] for r in _runs(rec, method=m)] for m in ("cnn", "cnn_clean")}
         if cnn["cnn"] and cnn["cnn_clean"]:
             ledger.compare(section, f"the perturbation costs the CNN accuracy, clean - perturbed ({label})",
@@ -274,7 +300,12 @@ def words(ledger):
 
 HALF_RANGE_PAPER = {lam: {n: (float(text.split()[0]), text) for n, text in by_n.items()}   # Table 2: (value, as printed)
                     for lam, by_n in half_range_experiment.PAPER.items()}
+ARITHMETIC_RECORDS = ("arithmetic_{task}.json", "n20/arithmetic_{task}.json")            # n = 5 (quick), n = 20
 HALF_RANGE_RECORDS = ("half_range.json", "n20/half_range.json")                     # n = 10 (quick), n = 20
+MNIST_RECORDS = (("full_data/perturbed_mnist.json", "all training digits, width 32, each run to its plateau"),
+                 ("full_data_cnn/perturbed_mnist.json", "all training digits, the paper's CNN widths"),
+                 ("perturbed_mnist_full_data.json", "all training digits, width 32, a 25-epoch cap"),
+                 ("perturbed_mnist.json", "quick preset: 10,000 training digits"))
 POINT_CLOUD_RECORDS = ("width256/point_cloud_synthetic.json", "point_cloud_synthetic.json")   # the paper's width first
 SECTIONS = (parity, arithmetic, half_range, sire_vs_sub, point_clouds, mnist, words)
 KEPT = (("the Janossy code's rho, our choices (rescaled output, Adam lr 1e-3, plateau criterion)",
