@@ -11,4 +11,4 @@ The folders are floors; a module imports only its own floor and those below (tes
     base/, nn/, data/, kernels/   below the ground: plumbing, layers, data sets, numba kernels
 `python -m sire_ref <command>` runs the tools (python -m sire_ref --help).
 """
-__version__ = "0.9.0"
+__version__ = "0.10.0"

@@ -104,7 +104,7 @@ def build(spec, n_classes):
                   augment=modelnet.augment if spec.points >= AUGMENT_AT else None,
                   plateau_patience=spec.plateau_patience, plateau_decays=spec.plateau_decays)
     if spec.method == "deepsets":
-        return (EquivariantDeepSets(3, width, 3, n_classes, dropout_rate=0.5),
+        return (EquivariantDeepSets(3, width, 3, n_classes, dropout_rate=0.5, backend=spec.backend),
                 TrainConfig(batch_size=64, weight_decay=1e-7, eps=1e-3, **shared))
     model = RecurrentSetModel(3, width, n_classes, cell="gru", encoder=Equivariant([3, width, width, width], "tanh"),
                               head=Head((width,), "tanh", input_dropout=0.5, dropout=0.5), backend=spec.backend,

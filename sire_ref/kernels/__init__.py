@@ -157,6 +157,17 @@ Where the time goes (profiles of these steps on one core, float32):
   peak, the encoder's 2-D products near it), both sides reach 40-48% of the limit, and both call a BLAS
   (OpenBLAS here, MKL/oneDNN in PyTorch), so the ratio sits near 1. At 1000 points PyTorch's backward
   slows on subnormal gradients, which the kernels flush (below), and we are 3x faster.
+- Point-cloud DeepSets (0.10): after its products, the step's largest cost was NumPy's argmax along the
+  points' axis (66 ms for one (64, 1000, 256) layer, a strided walk; the max alone takes 13), four
+  times a step. `kernels/setpool.py` finds the max and its first winner in one pass over the memory
+  in order (6.6 ms; the same values and winners bit for bit, so `backend="numba"` and `"auto"` change
+  no number). The equivariant layer computes (x_n - m) W^T as x_n W^T - m W^T (`nn/equivariant.py`),
+  so no copy of x - m is made or kept, and a first layer reading the data computes no dx. Measured
+  under load (the #24 runs on both cores; `figures/bench/points_0.10_loaded/`, two before/after pairs
+  and a third run of the after side, PyTorch in the same process, ratios only): DeepSets at 1000 points
+  0.83-0.99x -> 1.15-1.22x (width 256) and 0.97-1.06x -> 1.17-1.32x (width 32), at 100 points and width
+  256 0.84-1.32x -> 1.15-1.39x; the SIRE-GRU with the equivariant encoder at width 256, 100 points,
+  0.82-0.90x -> 0.93-1.00x (its GRU dominates). Not an idle run: the table above is still 0.9's.
 
 The numba path is faster than the reference in every experiment configuration; in the kernel table
 below it loses only at T = 1000, H = 256, where `"auto"` therefore runs the reference.

@@ -6,16 +6,27 @@ r"""DeepSets for point clouds (Zaheer et al. 2017; Section 6.3's baseline), as p
 
 x (B, N, 3) clouds -> logits (B, out). With the paper's widths (256, 512 at 5000 points) and
 dropout 0.5, as the public DeepSets point-cloud code. Params "phi.<l>.*", "rho.0.*", "rho.1.*".
+backend (base.backend): "numba" or "auto" on NumPy arrays take the max over the points in one numba
+pass (kernels.setpool: the same values and winners); None or "numpy" run NumPy's argmax.
 The same model interface as sire_ref.models.recurrent (init, forward, backward) for train().
 """
 from typing import NamedTuple
 
 import numpy as np
 
-from ..base.backend import array_module
+from ..base.backend import BACKENDS, array_module, resolve
 from ..base.validate import check_array, check_lengths, check_made_from, remember
 from ..nn import activations, dropout, equivariant, linear, setpool
 from ..nn.params import add_into, prefixed, take
+
+
+def max_over_set(backend, x):
+    """The max over a set's elements that `backend` runs on x (nn.setpool.forward's max_over_set):
+    the numba pass (kernels.setpool) for "numba" / "auto" on NumPy arrays, else None (argmax)."""
+    if resolve(backend, x) != "numba":
+        return None
+    from ..kernels.setpool import max_over_set as numba_pass          # numba loads on first use
+    return numba_pass
 
 
 class PointCache(NamedTuple):
@@ -30,8 +41,11 @@ class PointCache(NamedTuple):
 class EquivariantDeepSets:
     """phi (equivariant layers) -> max pool -> rho (module docstring)."""
 
-    def __init__(self, input_size=3, width=256, layers=3, out_size=40, dropout_rate=0.5):
+    def __init__(self, input_size=3, width=256, layers=3, out_size=40, dropout_rate=0.5, backend=None):
+        if backend is not None and backend not in BACKENDS:
+            raise ValueError(f"backend must be None or one of {BACKENDS}, got {backend!r}")
         self.input_size, self.width, self.layers, self.out_size = input_size, width, layers, out_size
+        self.backend = backend
         self.dropout_rate = dropout_rate
         self.frozen = set()
 
@@ -52,12 +66,13 @@ class EquivariantDeepSets:
         lengths = check_lengths(lengths, x.shape[0], x.shape[1])
         if (lengths != x.shape[1]).any():
             raise ValueError("EquivariantDeepSets reads whole clouds: every length must be N")
+        set_max = max_over_set(self.backend, x)
         h, phi = x, []
         for i in range(self.layers):
-            h, c_eq = equivariant.forward(take(f"phi.{i}", params), h)
+            h, c_eq = equivariant.forward(take(f"phi.{i}", params), h, set_max)
             h, c_act = activations.forward("tanh", h)
             phi.append((c_eq, c_act))
-        h, c_pool = setpool.forward(h)
+        h, c_pool = setpool.forward(h, set_max)
         h, c_d0 = dropout.forward(h, self.dropout_rate, rng, train)
         h, c_l0 = linear.forward(take("rho.0", params), h)
         h, c_act = activations.forward("tanh", h)
@@ -82,7 +97,8 @@ class EquivariantDeepSets:
         dh = setpool.backward(cache.pool, dropout.backward(c_d0, dh))
         for i in reversed(range(self.layers)):
             c_eq, c_act = cache.phi[i]
-            g, dh = equivariant.backward(take(f"phi.{i}", params), c_eq, activations.backward("tanh", c_act, dh))
+            g, dh = equivariant.backward(take(f"phi.{i}", params), c_eq, activations.backward("tanh", c_act, dh),
+                                         need_dx=i > 0)
             add_into(grads, f"phi.{i}", g)
         return grads
 

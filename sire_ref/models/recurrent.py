@@ -47,6 +47,7 @@ from ..core.samples import sample_sire, sample_sub
 from ..nn import dropout, mlp
 from ..nn.encoders import ACTIVATIONS, MLP, Embedding
 from ..nn.params import add_into, prefixed, take
+from .pointsets import max_over_set
 
 
 class RecurrentCache(NamedTuple):
@@ -165,7 +166,11 @@ class _Encoded:
         return self._encode(params, x)[0]
 
     def _encode(self, params, x):
-        return (x, None) if self.encoder is None else self.encoder.forward(params, x)
+        if self.encoder is None:
+            return x, None
+        if self.encoder.reads_set:              # the equivariant encoder's max has a numba pass
+            return self.encoder.forward(params, x, max_over_set(self.backend, x))
+        return self.encoder.forward(params, x)
 
     def _encode_backward(self, params, cache, de, grads):
         if self.encoder is not None:

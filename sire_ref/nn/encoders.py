@@ -102,10 +102,11 @@ class Equivariant(MLP):
     (every length = T): the max would otherwise see padding."""
     reads_set = True
 
-    def forward(self, params, x):
+    def forward(self, params, x, max_over_set=None):
+        """max_over_set: as nn.setpool.forward's (the model passes its numba pass on the CPU)."""
         h, caches = x, []
         for i in range(len(self.sizes) - 1):
-            h, c_eq = equivariant.forward(take(f"encoder.{i}", params), h)
+            h, c_eq = equivariant.forward(take(f"encoder.{i}", params), h, max_over_set)
             h, c_act = activations.forward(self.activation, h)
             caches.append((c_eq, c_act))
         return h, caches
@@ -115,6 +116,6 @@ class Equivariant(MLP):
         for i in reversed(range(len(cache))):
             c_eq, c_act = cache[i]
             g, d = equivariant.backward(take(f"encoder.{i}", params), c_eq,
-                                        activations.backward(self.activation, c_act, d))
+                                        activations.backward(self.activation, c_act, d), need_dx=i > 0)
             grads.update(prefixed(f"encoder.{i}", g))
         return grads

@@ -26,11 +26,13 @@ def project(x, w):
     return (x.reshape(-1, x.shape[-1]) @ w.T).reshape(*x.shape[:-1], w.shape[0])
 
 
-def project_backward(dy, x, w):
-    """(dW (O, I), dx or None) of y = project(x, w) for the upstream dy (..., O)."""
+def project_backward(dy, x, w, need_dx=True):
+    """(dW (O, I), dx or None) of y = project(x, w) for the upstream dy (..., O); dx is None for
+    tokens and when need_dx is False."""
     dy2 = dy.reshape(-1, dy.shape[-1])
     if is_tokens(x):
         dw_t = backend.array_module(dy).zeros((w.shape[1], w.shape[0]), dtype=dy.dtype)
         backend.scatter_add_rows(dw_t, x.reshape(-1), dy2)
         return dw_t.T, None
-    return dy2.T @ x.reshape(-1, x.shape[-1]), (dy2 @ w).reshape(*dy.shape[:-1], w.shape[1])
+    dx = (dy2 @ w).reshape(*dy.shape[:-1], w.shape[1]) if need_dx else None
+    return dy2.T @ x.reshape(-1, x.shape[-1]), dx

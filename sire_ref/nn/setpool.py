@@ -6,10 +6,15 @@ element only (the first one on a tie, as PyTorch's max(dim)).
 from ..base import backend
 
 
-def forward(x):
-    """y (B, D) and the cache (the winning element of each (b, d), x's shape)."""
+def forward(x, max_over_set=None):
+    """y (B, D) and the cache (the winning element of each (b, d), x's shape). max_over_set: None
+    (argmax on x's array module) or a function x -> (y, winner) giving the same, such as the numba
+    pass the models take on the CPU (kernels.setpool)."""
     if x.ndim != 3 or x.shape[1] == 0:
         raise ValueError(f"x must be (B, N, D) with N >= 1, got shape {x.shape}")
+    if max_over_set is not None:
+        y, winner = max_over_set(x)
+        return y, (winner, x.shape)
     winner = x.argmax(axis=1)
     xp = backend.array_module(x)
     B, _, D = x.shape

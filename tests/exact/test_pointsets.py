@@ -7,7 +7,10 @@ import pytest
 from sire_ref.models.pointsets import EquivariantDeepSets
 from sire_ref.models.recurrent import Head, RecurrentSetModel
 from sire_ref.nn import equivariant, setpool
-from sire_ref.nn.encoders import MLP
+from sire_ref.kernels import setpool as setpool_kernel
+from sire_ref.kernels.setpool import max_over_set
+from sire_ref.models import pointsets, recurrent
+from sire_ref.nn.encoders import MLP, Equivariant
 from sire_ref.tools.interop.torch import INSTALL as TORCH_INSTALL
 from sire_ref.tools.testing import nonzero_relative_error, numerical_gradient
 
@@ -40,6 +43,56 @@ def test_setpool_and_equivariant_gradients():
     for k in params:
         assert nonzero_relative_error(grads[k], numeric[k]) < TOL, k
     assert nonzero_relative_error(dx, numeric["x"]) < TOL
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_numba_max_over_a_set_is_numpys_max_and_first_argmax(dtype):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(4, 9, 6)).astype(dtype)
+    x[0, [2, 7], 1] = 5.0                    # a tie: the first holder wins
+    x[1, :, 2] = -1.0                        # all equal: element 0
+    x[2, [3, 6], 0] = np.nan                 # NaN: the first NaN wins, as argmax
+    x[2, 1, 0] = 9.0                         # ... even after a larger value
+    x[3, 0, 3] = np.nan                      # a NaN first stays the winner
+    x[3, -1, 4] = np.inf
+    y, winner = max_over_set(x)
+    assert y.dtype == dtype and winner.shape == (4, 6)
+    assert np.array_equal(winner, x.argmax(axis=1))
+    assert np.array_equal(y, x.max(axis=1), equal_nan=True)
+    assert (winner[0, 1], winner[1, 2], winner[2, 0], winner[3, 3], winner[3, 4]) == (2, 0, 3, 0, 8)
+
+
+@pytest.mark.parametrize("module, make", [
+    (pointsets, lambda: EquivariantDeepSets(width=6, out_size=4, dropout_rate=0.0, backend="numba")),
+    (recurrent, lambda: RecurrentSetModel(3, 4, 3, cell="gru", encoder=Equivariant((3, 6, 5), "tanh"), backend="numba"))])
+def test_the_numba_max_changes_no_number_of_a_step(module, make, monkeypatch):
+    """backend "numba" takes the max over the points from kernels.setpool (each layer's and the pool's):
+    the same values and winners, so the same outputs and gradients bit for bit as NumPy's argmax."""
+    rng = np.random.default_rng(6)
+    model, calls = make(), []
+    params, x = model.init(rng), rng.normal(size=(3, 7, 3))
+    x[0, 4] = x[0, 2]                          # two equal points: tied maxima in every layer
+    monkeypatch.setattr(setpool_kernel, "max_over_set", lambda h: calls.append(h.shape) or max_over_set(h))
+    y_fast, c_fast = model.forward(params, x)
+    assert len(calls) == (4 if module is pointsets else 2)
+    monkeypatch.setattr(module, "max_over_set", lambda backend, h: None)          # NumPy's argmax instead
+    y, cache = model.forward(params, x)
+    assert len(calls) == (4 if module is pointsets else 2)
+    dy = rng.normal(size=y.shape)
+    assert np.array_equal(y, y_fast)
+    g_ref, g_fast = model.backward(params, cache, dy), model.backward(params, c_fast, dy)
+    assert all(np.array_equal(g_ref[k], g_fast[k]) for k in params)
+
+
+def test_the_equivariant_layer_skips_dx_only_where_asked():
+    rng = np.random.default_rng(7)
+    params, x = equivariant.init(3, 4, rng), rng.normal(size=(2, 5, 3))
+    y, cache = equivariant.forward(params, x)
+    dy = rng.normal(size=y.shape)
+    (g_all, dx), (g_first, none) = equivariant.backward(params, cache, dy), equivariant.backward(params, cache, dy,
+                                                                                                  need_dx=False)
+    assert none is None and dx.shape == x.shape
+    assert all(np.array_equal(g_all[k], g_first[k]) for k in params)
 
 
 def test_equivariance_and_invariance_exactly():
