@@ -142,7 +142,10 @@ Where the time goes (profiles of these steps on one core, float32):
   (about 9.5 ms at 100 GFLOP/s, 2/3 of the peak), im2col in the forward and again in the backward
   (6 ms: recomputing is cheaper than storing 25 copies of the input), col2im (1.2 ms). A direct numba
   convolution of the first layer (one input channel) measured no faster than im2col and one GEMM
-  (3.5 ms against 2.6-3.1 ms), so it is not used.
+  (3.5 ms against 2.6-3.1 ms), so it is not used. 0.10: with fewer than 4 channels im2col copies each
+  window row as k C contiguous values (`kernels.conv._window_rows`): the first layer's im2col and its
+  adjoint 2-4x faster on a chunk of 13 digits (0.4-1.2 ms -> 0.18-0.22 ms, under load); the whole
+  step's change was within the noise of the loaded machine (two before/after pairs), not yet measured idle.
 - Recurrent rows at the experiments' small widths (H = 32-80): each time step is one small BLAS product
   at near-peak speed ((200 x 32) x (32 x 96): 9 us, 140 GFLOP/s) plus fixed work around it: the gate
   activations (7 us for 3 x 6,400 elements), the elementwise loops, and writing the five saved (T, B, H)

@@ -23,13 +23,20 @@ from numba import njit
 from ..nn.conv import weight_matrix
 
 CHUNK_BYTES = 1 << 20    # a chunk's columns fit in a 1 MB L2
+ROW_CHANNELS = 4         # below this many channels im2col copies a window's rows whole (_windows)
 
 
 @njit(cache=True)
 def _windows(xpad, cols, k, adjoint):
     """cols[b, i, j, u, v, c] = xpad[b, i + u, j + v, c] for every output pixel's k x k window, or
-    (adjoint) xpad[b, i + u, j + v, c] += cols[b, i, j, u, v, c]; cols as (n, Ho, Wo, k, k, C)."""
+    (adjoint) xpad[b, i + u, j + v, c] += cols[b, i, j, u, v, c]; cols as (n, Ho, Wo, k, k, C).
+    With few channels (C < ROW_CHANNELS) the k pixels of a window's row are k C contiguous values in
+    both, copied by one loop that vectorizes (_window_rows: 2-4x faster for the first layer's single
+    channel); with more, the loop over each pixel's channels is the faster one (measured)."""
     n, Ho, Wo, C = cols.shape[0], cols.shape[1], cols.shape[2], cols.shape[5]
+    if C < ROW_CHANNELS:
+        _window_rows(xpad.reshape(xpad.shape[0], xpad.shape[1], -1), cols.reshape(n, Ho, Wo, k, k * C), C, adjoint)
+        return
     for b in range(n):
         for i in range(Ho):
             for j in range(Wo):
@@ -41,6 +48,22 @@ def _windows(xpad, cols, k, adjoint):
                         else:
                             for c in range(C):
                                 cols[b, i, j, u, v, c] = xpad[b, i + u, j + v, c]
+
+
+@njit(cache=True)
+def _window_rows(xrows, rows, C, adjoint):
+    """_windows with each window row whole: rows[b, i, j, u, m] = xrows[b, i + u, j C + m], m < k C."""
+    n, Ho, Wo, k, kC = rows.shape
+    for b in range(n):
+        for i in range(Ho):
+            for j in range(Wo):
+                for u in range(k):
+                    if adjoint:
+                        for m in range(kC):
+                            xrows[b, i + u, j * C + m] += rows[b, i, j, u, m]
+                    else:
+                        for m in range(kC):
+                            rows[b, i, j, u, m] = xrows[b, i + u, j * C + m]
 
 
 @njit(cache=True)

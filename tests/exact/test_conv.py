@@ -189,3 +189,18 @@ def test_conv_block_kernel_routes_ties_and_dead_windows_as_the_reference(bias):
     assert np.allclose(p_fast, p.transpose(nhwc), rtol=1e-13, atol=1e-15)
     assert np.allclose(dx_fast, dx.transpose(nhwc), rtol=1e-12, atol=1e-15)
     assert np.allclose(d_w, grads["weight"], rtol=1e-12) and np.allclose(d_b, grads["bias"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4, 6])      # both sides of kernels.conv.ROW_CHANNELS
+def test_im2col_is_the_windows_and_col2im_its_adjoint(channels):
+    from sire_ref.kernels import conv as kernel
+    rng = np.random.default_rng(13)
+    x = rng.normal(size=(2, 6, 8, channels))
+    cols = np.empty((2 * 6 * 8, 9 * channels))
+    kernel.im2col(x, 3, 1, cols)
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(1, 2))   # (2, 6, 8, C, 3, 3)
+    assert np.array_equal(cols, windows.transpose(0, 1, 2, 4, 5, 3).reshape(cols.shape))
+    d_cols, dx = rng.normal(size=cols.shape), np.empty_like(x)
+    kernel.col2im(d_cols, 3, 1, dx)
+    assert np.isclose((dx * x).sum(), (d_cols * cols).sum(), rtol=1e-12)      # <col2im(d), x> = <d, im2col(x)>
