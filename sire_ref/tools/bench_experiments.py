@@ -162,7 +162,7 @@ def matmul_flops(model, params, config, lengths):
     return flops
 
 
-def measure_step(name, factory, config, data_factory, dtype, peak):
+def measure_step(name, factory, config, data_factory, dtype, peak, clock="wall"):
     model, params, split, _ = _setup(factory, config, data_factory, dtype)
     fns = {"sire_ref": ours_step(model, {k: v.copy() for k, v in params.items()}, split, config),
            "torch": torch_step(model, params, split, config)}
@@ -173,7 +173,7 @@ def measure_step(name, factory, config, data_factory, dtype, peak):
     start = time.perf_counter()
     fns["sire_ref"]()
     slow = time.perf_counter() - start > 0.5           # seconds a step (points at width 256): 3 rounds
-    ms = median_ms(fns, min_rounds=3 if slow else 10, max_rounds=200, budget_s=3.0)
+    ms = median_ms(fns, min_rounds=3 if slow else 10, max_rounds=200, budget_s=3.0, clock=clock)
     row = {"name": name, "dtype": np.dtype(dtype).name, "ms": ms, "speedup": ms["torch"] / ms["sire_ref"]}
     row["limit_ms"] = matmul_flops(model, params, config, split.lengths) / (peak * 1e6)   # at the matmul peak
     row["limit_fraction"] = {k: row["limit_ms"] / ms[k] for k in ("sire_ref", "torch")}
@@ -183,7 +183,7 @@ def measure_step(name, factory, config, data_factory, dtype, peak):
     return row
 
 
-def measure_epoch(name, factory, config, data_factory, dtype, batches=50):
+def measure_epoch(name, factory, config, data_factory, dtype, batches=50, clock="wall"):
     """One epoch of `batches` minibatches plus evaluation on a validation split of 2,000."""
     import torch
     model, params, split, rng = _setup(factory, config, data_factory, dtype, batches)
@@ -210,31 +210,32 @@ def measure_epoch(name, factory, config, data_factory, dtype, batches=50):
         with torch.no_grad():
             module(torch.as_tensor(val.x), val.lengths)
 
-    ms = median_ms({"sire_ref": ours, "torch": theirs}, min_rounds=3, max_rounds=5, budget_s=1.0)
+    ms = median_ms({"sire_ref": ours, "torch": theirs}, min_rounds=3, max_rounds=5, budget_s=1.0, clock=clock)
     return {"name": f"{name}: epoch of {batches} steps + eval", "dtype": np.dtype(dtype).name, "ms": ms,
             "speedup": ms["torch"] / ms["sire_ref"]}
 
 
-def run(threads=1, quick=False, dtype="float32", log=print, only=None):
-    """Every experiment's step (and the integer GRU's epoch) at `threads`; only: name words to keep."""
+def run(threads=1, quick=False, dtype="float32", log=print, only=None, clock="wall"):
+    """Every experiment's step (and the integer GRU's epoch) at `threads`; only: name words to keep;
+    clock: "wall" or "cpu" (tools.timing)."""
     import torch
 
     from ..base.threads import blas_threads
     torch.set_num_threads(threads)
     rows = []
     with blas_threads(threads):
-        peak = matmul_peak(np.dtype(dtype).type)
-        log(f"single-thread matmul peak, {dtype}: {peak:.1f} GFLOP/s")
+        peak = matmul_peak(np.dtype(dtype).type, clock=clock)
+        log(f"single-thread matmul peak, {dtype}: {peak:.1f} GFLOP/s ({clock} clock)")
         chosen = [c for c in experiment_configs(quick) if only is None or any(w in c[0] for w in only)]
         for name, factory, config, data_factory in chosen:
             start = time.perf_counter()
-            rows.append(measure_step(name, factory, config, data_factory, dtype, peak))
+            rows.append(measure_step(name, factory, config, data_factory, dtype, peak, clock))
             log(format_row(rows[-1]) + f"  ({time.perf_counter() - start:.0f} s)")
         for name, factory, config, data_factory in experiment_configs(True):
             if name.startswith("integer gru n=10") and not name.endswith("prefix") and only is None:
-                rows.append(measure_epoch(name, factory, config, data_factory, dtype))
+                rows.append(measure_epoch(name, factory, config, data_factory, dtype, clock=clock))
                 log(format_row(rows[-1]))
-    return {"threads": threads, "dtype": dtype, "peak_gflops": peak, "rows": rows}
+    return {"threads": threads, "dtype": dtype, "clock": clock, "peak_gflops": peak, "rows": rows}
 
 
 def format_row(row):

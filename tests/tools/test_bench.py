@@ -4,7 +4,8 @@ import sys
 
 import pytest
 
-from sire_ref.tools import bench
+from sire_ref.base.threads import blas_threads
+from sire_ref.tools import bench, timing
 
 
 @pytest.mark.slow
@@ -14,7 +15,7 @@ def test_bench_tiny_run_writes_json(tmp_path, capsys):
     result = json.loads(out.read_text())
     assert {"numpy", "numba"} <= set(result["backends"]) and result["threads"] == 1
     row = result["rows"][0]
-    assert (row["I"], row["H"], row["B"], row["T"]) == (2, 3, 4, 5)
+    assert (row["I"], row["H"], row["B"], row["T"]) == (2, 3, 4, 5) and result["clock"] == "wall"
     assert all(v > 0 for v in row["ms"].values()) and set(row["sire_ms"]) == {"numpy", "numba"}
     assert "peak" in capsys.readouterr().out
 
@@ -30,7 +31,7 @@ def test_bench_without_torch(tmp_path, monkeypatch):
 def test_flop_count_and_bad_arguments():
     assert bench.step_flops("rnn", 3, 256, 64, 100) == 3 * 2 * 64 * 100 * 256 * 259
     assert bench.step_flops("gru", 1, 20, 128, 10) == 3 * 3 * 2 * 128 * 10 * 20 * 21
-    for bad in (["--threads", "0"], ["--configs", "1,2,3"], ["--configs", "a,b,c,d"]):
+    for bad in (["--threads", "0"], ["--configs", "1,2,3"], ["--configs", "a,b,c,d"], ["--clock", "gpu"]):
         with pytest.raises(SystemExit):
             bench.main(bad)
 
@@ -48,3 +49,23 @@ def test_experiment_rows_can_be_chosen_by_name(tmp_path):
     assert bench.main(["--experiments", "--quick", "--only", "parity rnn", "--out", str(out)]) == 0
     rows = json.loads(out.read_text())["experiments"][0]["rows"]
     assert [r["name"] for r in rows] == ["parity rnn H=20"]
+
+
+def test_the_cpu_clock_does_not_count_waiting_and_the_wall_clock_does():
+    """A call that sleeps 30 ms (as a call waiting for a busy core) takes 30 ms of wall time and
+    almost no CPU time; a call that computes takes both."""
+    import time
+    import numpy as np
+    a = np.ones((200, 200))
+
+    def compute():
+        for _ in range(30):
+            a @ a
+    fns = {"sleep": lambda: time.sleep(0.03), "compute": compute}
+    with blas_threads(1):            # as the bench: no BLAS thread spinning while the caller sleeps
+        wall = timing.median_ms(fns, 3, 3, 0.0, clock="wall")
+        cpu = timing.median_ms(fns, 3, 3, 0.0, clock="cpu")
+    assert wall["sleep"] >= 30 and cpu["sleep"] < 3
+    assert cpu["compute"] > 0.2 * wall["compute"] > 0
+    with pytest.raises(ValueError, match="clock must be one of"):
+        timing.median_ms(fns, clock="gpu")
