@@ -145,7 +145,8 @@ Where the time goes (profiles of these steps on one core, float32):
   (3.5 ms against 2.6-3.1 ms), so it is not used. 0.10: with fewer than 4 channels im2col copies each
   window row as k C contiguous values (`kernels.conv._window_rows`): the first layer's im2col and its
   adjoint 2-4x faster on a chunk of 13 digits (0.4-1.2 ms -> 0.18-0.22 ms, under load); the whole
-  step's change was within the noise of the loaded machine (two before/after pairs), not yet measured idle.
+  step gains little: 0.98x -> 1.02x and 0.91x -> 0.93x against PyTorch in two before/after pairs of the
+  quick bench on the CPU clock under load (`--clock cpu`, `figures/bench/cpu_clock_0.10/`).
 - Recurrent rows at the experiments' small widths (H = 32-80): each time step is one small BLAS product
   at near-peak speed ((200 x 32) x (32 x 96): 9 us, 140 GFLOP/s) plus fixed work around it: the gate
   activations (7 us for 3 x 6,400 elements), the elementwise loops, and writing the five saved (T, B, H)
@@ -170,7 +171,10 @@ Where the time goes (profiles of these steps on one core, float32):
   and a third run of the after side, PyTorch in the same process, ratios only): DeepSets at 1000 points
   0.83-0.99x -> 1.15-1.22x (width 256) and 0.97-1.06x -> 1.17-1.32x (width 32), at 100 points and width
   256 0.84-1.32x -> 1.15-1.39x; the SIRE-GRU with the equivariant encoder at width 256, 100 points,
-  0.82-0.90x -> 0.93-1.00x (its GRU dominates). Not an idle run: the table above is still 0.9's.
+  0.82-0.90x -> 0.93-1.00x (its GRU dominates). On the CPU clock (`--clock cpu`, which the time a call
+  waits for a busy core does not inflate; `figures/bench/cpu_clock_0.10/`, the quick rows, two pairs):
+  DeepSets at 1000 points, width 32, 1.04x / 0.94x -> 1.35x / 1.38x, at 100 points 1.29x -> 1.85x / 1.50x.
+  Not an idle run: the table above is still 0.9's.
 
 The numba path is faster than the reference in every experiment configuration; in the kernel table
 below it loses only at T = 1000, H = 256, where `"auto"` therefore runs the reference.
