@@ -115,7 +115,8 @@ def parity(ledger):
 
 
 def arithmetic(ledger):
-    by_task = {}                          # (task, n): ({method: {seed: run}}, record name)
+    by_task = {}                          # (task, n): ({method: {seed: run}}, record name); later records win
+    grown = set()
     for task in ("sum", "range", "variance"):
         section = f"Arithmetic: {task} (6.2, Fig. 2)"
         names = [p.format(task=task) for p in ARITHMETIC_RECORDS]
@@ -123,16 +124,20 @@ def arithmetic(ledger):
         if not records:
             ledger.not_run(section, f"{task}: SIRE ahead of the baselines", "Fig. 2")
         for name, rec in records:
-            for n in rec["args"]["lengths"]:
-                by_task[(task, n)] = (_arithmetic_rows(ledger, section, task, rec, name, n), name)
+            by_n = {n: _arithmetic_rows(ledger, section, task, rec, name, n) for n in rec["args"]["lengths"]}
+            by_task.update({(task, n): (runs, name) for n, runs in by_n.items()})
+            if task != "variance" and len(by_n) > 1:
+                _arithmetic_growth(ledger, section, by_n, name)
+                grown.add(task)
     for n in sorted({n for (t, n) in by_task if t == "sum"} & {n for (t, n) in by_task if t == "range"}):
         (s_runs, s_name), (r_runs, r_name) = by_task[("sum", n)], by_task[("range", n)]
         seeds = sorted(set(s_runs["sire"]) & set(r_runs["sire"]))
         ledger.compare("Arithmetic (6.2)", f"n = {n}: range less challenging than sum (SIRE's accuracy, range - sum)",
                        "range above sum (6.2, in words)", [r_runs["sire"][s]["test"] for s in seeds],
                        [s_runs["sire"][s]["test"] for s in seeds], "-", f"{r_name}, {s_name}")
-    for task in ("sum", "range"):
-        _arithmetic_growth(ledger, task, {n: v for (t, n), v in by_task.items() if t == task})
+    for task in sorted({"sum", "range"} - grown):
+        ledger.not_run(f"Arithmetic: {task} (6.2, Fig. 2)", "n = 10..30: SIRE scales better to longer sets than "
+                       "pi-SGD and DeepSets", GROWTH_PAPER, f"dry_run_arithmetic_{task}.json")
 
 
 def _arithmetic_rows(ledger, section, task, rec, name, n):
@@ -157,25 +162,20 @@ def _arithmetic_rows(ledger, section, task, rec, name, n):
     return runs
 
 
-def _arithmetic_growth(ledger, task, by_n):
+def _arithmetic_growth(ledger, section, by_n, name):
     """Fig. 2's message, "SIRE scales better to larger set sizes": SIRE's lead over pi-SGD and DeepSets
-    (test accuracy, SIRE - baseline, per seed) at the longest length we ran minus at the shortest.
-    by_n: {n: ({method: {seed: run}}, record name)}. The runs at two lengths are independent; their
-    seeds are paired by index."""
-    section, paper = f"Arithmetic: {task} (6.2, Fig. 2)", "SIRE ahead, more so at larger n (Fig. 2)"
-    if len(by_n) < 2:
-        return ledger.not_run(section, "n = 10..30: SIRE scales better to longer sets than pi-SGD and DeepSets",
-                              paper, f"dry_run_arithmetic_{task}.json")
-    (short, (s_runs, s_name)), (long, (l_runs, l_name)) = min(by_n.items()), max(by_n.items())
+    (test accuracy, SIRE - baseline, per seed) at the longest length of one record minus at its
+    shortest, so that every other setting is the same. by_n: {n: {method: {seed: run}}}. The runs at
+    the two lengths are independent; their seeds are paired by index."""
+    short, long = min(by_n), max(by_n)
     for base, label in (("pisgd", "pi-SGD"), ("deepsets", "DeepSets")):
-        seeds = sorted(set(s_runs["sire"]) & set(s_runs[base]) & set(l_runs["sire"]) & set(l_runs[base]))
+        seeds = sorted(set.intersection(*(set(by_n[n][m]) for n in (short, long) for m in ("sire", base))))
         if not seeds:
             continue
-        lead = {n: [runs["sire"][s]["test"] - runs[base][s]["test"] for s in seeds]
-                for n, runs in ((short, s_runs), (long, l_runs))}
+        lead = {n: [by_n[n]["sire"][s]["test"] - by_n[n][base][s]["test"] for s in seeds] for n in (short, long)}
         ledger.compare(section, f"SIRE's lead over {label} grows from n = {short} to n = {long} (lead at n = {long} "
                                 f"{np.mean(lead[long]):+.3f}, at n = {short} {np.mean(lead[short]):+.3f}; the difference, "
-                                f"seeds paired by index)", paper, lead[long], lead[short], "-", f"{l_name}, {s_name}")
+                                f"seeds paired by index)", GROWTH_PAPER, lead[long], lead[short], "-", name)
 
 
 def half_range(ledger):
@@ -300,7 +300,8 @@ def words(ledger):
 
 HALF_RANGE_PAPER = {lam: {n: (float(text.split()[0]), text) for n, text in by_n.items()}   # Table 2: (value, as printed)
                     for lam, by_n in half_range_experiment.PAPER.items()}
-ARITHMETIC_RECORDS = ("arithmetic_{task}.json", "n20/arithmetic_{task}.json")            # n = 5 (quick), n = 20
+ARITHMETIC_RECORDS = ("arithmetic_{task}.json", "paper/arithmetic_{task}.json")   # n = 5 (quick), n = 5 and 20
+GROWTH_PAPER = "SIRE ahead, more so at larger n (Fig. 2)"
 HALF_RANGE_RECORDS = ("half_range.json", "n20/half_range.json")                     # n = 10 (quick), n = 20
 MNIST_RECORDS = (("full_data/perturbed_mnist.json", "all training digits, width 32, each run to its plateau"),
                  ("full_data_cnn/perturbed_mnist.json", "all training digits, the paper's CNN widths"),
