@@ -15,7 +15,8 @@ import numpy as np
 from numba import njit
 
 from ..nn.inputs import is_tokens
-from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs, weights
+from .layout import (dw_hh, from_time_major, project_steps, project_steps_backward, save_step, time_major_inputs,
+                     weights)
 from .mathfn import SIGMOID, TANH, activate, flush_floor
 
 
@@ -57,8 +58,10 @@ def _forward(inputs, weights, s_init, lengths, gi_chunk, saved, single):
             if t < lengths[b]:
                 for h in range(H):
                     s[b, h] = (1 - z[b, h]) * n[b, h] + z[b, h] * s[b, h]
-        states[t] = s
-        r_all[t], z_all[t], n_all[t] = r, z, n
+        save_step(states[t], s)
+        save_step(r_all[t], r)
+        save_step(z_all[t], z)
+        save_step(n_all[t], n)
 
 
 @njit(error_model="numpy", cache=True)

@@ -15,7 +15,8 @@ import numpy as np
 from numba import njit
 
 from ..nn.inputs import is_tokens
-from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs, weights
+from .layout import (dw_hh, from_time_major, project_steps, project_steps_backward, save_step, time_major_inputs,
+                     weights)
 from .mathfn import TANH, activate, flush_floor
 
 
@@ -39,7 +40,7 @@ def _forward(inputs, weights, s_init, lengths, xw, states, single):
             if t < lengths[b]:
                 for h in range(H):                   # explicit loops: a numba row assignment is slow
                     s[b, h] = s_new[b, h]
-        states[t] = s
+        save_step(states[t], s)
 
 
 @njit(error_model="numpy", cache=True)
