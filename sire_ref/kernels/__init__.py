@@ -82,8 +82,16 @@ python -m sire_ref bench                 # the cells alone on every backend, abo
 fresh draw, clipping where the experiment clips, the Adam update) of each experiment's own model,
 against the same model, regularizer and optimizer written as PyTorch code usually is
 (`tools/torch_twins.py`: nn.GRU / nn.RNN with our parameters, SIRE "subset" by folding the gathered
-subsets, "prefix" from the forward's outputs, SUB as one padded batch). Both take turns call by call
-in one process, BLAS and PyTorch on one thread, float32. A test holds each twin to our objective and
+subsets, "prefix" from the forward's outputs, SUB as one padded batch). Each framework runs in a
+process of its own, as a training run does, and the two take turns call by call (one command; BLAS
+and PyTorch on one thread, float32); `--together` times both in one process instead, as when sire_ref
+is a gradient oracle inside a PyTorch program. Why (0.10): in one process, PyTorch's steps between ours
+leave glibc's heap so that it hands our step's ~4 MB of buffers back to the OS at the end of every step
+and faults them in again at the next: about 1,000 page faults a step, measured on the integer GRU (n = 10,
+`resource.getrusage`), against none in a process of its own, and +30-40% on our step's time (3.4-3.8 ms
+alone, 4.8-5.1 ms between PyTorch's steps, on the CPU clock under load). The earlier tables (0.9, 0.10
+up to `figures/bench/cpu_clock_0.10/`) were timed together, so they understate our side on the
+short recurrent rows. A test holds each twin to our objective and
 gradients in float64 (relative error < 1e-12 and < 1e-9), so both sides compute the same thing.
 "limit" is the physical floor of the step's matrix products (`tools.bench_experiments.matmul_flops`:
 every weight's three products, forward, dW and dx, over the rows it multiplies, the recurrence and the

@@ -160,6 +160,10 @@ def main(argv=None):
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="time each call by the wall clock (default) or by this process's CPU time, which "
                         "waiting for a busy core does not inflate: for a machine running other work")
+    p.add_argument("--together", action="store_true",
+                   help="--experiments: time both frameworks in this one process (sire_ref as a gradient oracle "
+                        "inside a PyTorch program) instead of each in a process of its own, as a training run "
+                        "is; each one's allocations then act on the other's calls")
     p.add_argument("--out", default="bench.json", help="where to write the JSON results (default bench.json)")
     args = p.parse_args(argv)
     if args.threads < 1:
@@ -167,6 +171,8 @@ def main(argv=None):
     if args.only is not None and not args.experiments:
         p.error("--only picks rows of --experiments; add --experiments (the kernel table has no named rows: "
                 "use --configs)")
+    if args.together and not args.experiments:
+        p.error("--together times both frameworks of --experiments in one process; add --experiments")
     try:
         configs = ([tuple(int(v) for v in c.split(",")) for c in args.configs] if args.configs
                    else QUICK if args.quick else CONFIGS)
@@ -187,7 +193,8 @@ def main(argv=None):
         names = [c[0] for c in experiment_configs(args.quick)]
         if args.only is not None and not any(w in n for n in names for w in args.only):
             p.error(f"--only {' '.join(args.only)} matches no row; the rows are: {'; '.join(names)}")
-        result = {"experiments": [run_experiments(args.threads, args.quick, d, only=args.only, clock=args.clock)
+        result = {"experiments": [run_experiments(args.threads, args.quick, d, only=args.only, clock=args.clock,
+                                                  together=args.together)
                                   for d in (args.dtypes or ["float32"])]}
     else:
         result = run(configs, [np.dtype(d).type for d in (args.dtypes or ["float32", "float64"])],

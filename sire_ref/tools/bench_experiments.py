@@ -1,12 +1,14 @@
 r"""`python -m sire_ref bench --experiments`: a FULL training step of every experiment's own model,
-sire_ref against the same model and optimizer in PyTorch, in one process.
+sire_ref against the same model and optimizer in PyTorch, started by one command.
 
 A step is what train() does per minibatch: forward, loss, backward, the regularizer
 (lambda R_SIRE of Eq. 4.4 or R_SUB of Eq. 4.1, with a fresh draw), gradient clipping when the
 experiment clips, and the Adam update. PyTorch runs the same model with our parameters
 (sire_ref.tools.torch_twins: nn.GRU / nn.RNN, the regularizers batched as a PyTorch user
-writes them). Both take turns call by call (round-robin), BLAS and PyTorch on the same
-thread count, and each time is the median. Also one whole epoch end to end (shuffling,
+writes them). Each framework runs in a process of its own, as a training run does (with
+--together both in this one: they then act on each other through the allocator,
+timing.median_ms_apart); the two take turns call by call (round-robin), BLAS and PyTorch on
+the same thread count, and each time is the median. Also one whole epoch end to end (shuffling,
 batching, every step, then evaluation on a validation split) for the integer-task GRU.
 The physical limit beside each row: the step's matrix-product FLOPs (`matmul_flops`) at this
 machine's single-thread matmul peak, and the fraction of it each side reaches (limit / time).
@@ -26,8 +28,9 @@ from ..nn.encoders import Embedding
 from ..nn import optim
 from ..training.loop import TrainConfig, cast_data, evaluate, train_epoch, train_step
 from . import torch_twins
-from .timing import matmul_peak, median_ms
+from .timing import matmul_peak, median_ms, median_ms_apart
 
+SIDES = ("sire_ref", "torch")
 LAM = 0.01          # the half-range / arithmetic lambda scale; only its presence matters for cost
 
 
@@ -162,30 +165,64 @@ def matmul_flops(model, params, config, lengths):
     return flops
 
 
-def measure_step(name, factory, config, data_factory, dtype, peak, clock="wall"):
+def _config(name, quick):
+    """The (name, factory, TrainConfig, data factory) of the row `name` of experiment_configs(quick)."""
+    for config in experiment_configs(quick):
+        if config[0] == name:
+            return config
+    raise KeyError(f"no bench row is named {name!r} (quick={quick})")
+
+
+def step_fns(side, name, quick, dtype, threads=1, plain=False):
+    """{side: one training step} of `side` ("sire_ref" or "torch") of the row `name`, and with plain
+    also f"{side} no reg": the same step without the regularizer. Each has its own copy of the
+    params; built in the process that times them (timing.median_ms_apart)."""
+    _, factory, config, data_factory = _config(name, quick)
     model, params, split, _ = _setup(factory, config, data_factory, dtype)
-    fns = {"sire_ref": ours_step(model, {k: v.copy() for k, v in params.items()}, split, config),
-           "torch": torch_step(model, params, split, config)}
-    if config.reg != "none":   # the same step without the regularizer: its share of the step
-        plain = dataclasses.replace(config, reg="none", lam=0.0)
-        fns["sire_ref no reg"] = ours_step(model, {k: v.copy() for k, v in params.items()}, split, plain)
-        fns["torch no reg"] = torch_step(model, params, split, plain)
-    start = time.perf_counter()
-    fns["sire_ref"]()
-    slow = time.perf_counter() - start > 0.5           # seconds a step (points at width 256): 3 rounds
-    ms = median_ms(fns, min_rounds=3 if slow else 10, max_rounds=200, budget_s=3.0, clock=clock)
-    row = {"name": name, "dtype": np.dtype(dtype).name, "ms": ms, "speedup": ms["torch"] / ms["sire_ref"]}
+    if side == "torch":
+        import torch
+        torch.set_num_threads(threads)
+    make = {"sire_ref": ours_step, "torch": torch_step}[side]
+    fns = {side: make(model, {k: v.copy() for k, v in params.items()}, split, config)}
+    if plain:
+        fns[f"{side} no reg"] = make(model, {k: v.copy() for k, v in params.items()}, split,
+                                     dataclasses.replace(config, reg="none", lam=0.0))
+    return fns
+
+
+def _timed(builder, args_of, sides, clock, threads, together, **rounds):
+    """{name: median ms} of the functions builder(*args_of(side)) of every side, each side in a
+    process of its own (timing.median_ms_apart) or, with together, all in this one."""
+    if together:
+        fns = {}
+        for side in sides:
+            fns.update(builder(*args_of(side)))
+        return median_ms(fns, clock=clock, **rounds)
+    return median_ms_apart({side: (builder, args_of(side)) for side in sides}, clock=clock, threads=threads,
+                           **rounds)
+
+
+def measure_step(name, quick, dtype, peak, clock="wall", threads=1, together=False):
+    """One row: each side's step (and, with a regularizer, the step without it) in a process of its
+    own, taking turns, or with together all in this process (as when sire_ref is a gradient oracle
+    inside a PyTorch program, where each one's allocations act on the other's: timing.median_ms_apart)."""
+    _, factory, config, data_factory = _config(name, quick)
+    plain = config.reg != "none"
+    ms = _timed(step_fns, lambda side: (side, name, quick, dtype, threads, plain), SIDES, clock, threads, together,
+                min_rounds=3, max_rounds=200, budget_s=3.0)
+    row = {"name": name, "dtype": np.dtype(dtype).name, "ms": ms, "speedup": ms["torch"] / ms["sire_ref"],
+           "processes": "one" if together else "apart"}
+    model, params, split, _ = _setup(factory, config, data_factory, dtype)
     row["limit_ms"] = matmul_flops(model, params, config, split.lengths) / (peak * 1e6)   # at the matmul peak
-    row["limit_fraction"] = {k: row["limit_ms"] / ms[k] for k in ("sire_ref", "torch")}
-    if config.reg != "none":
-        row["reg_share"] = {"sire_ref": ms["sire_ref"] / ms["sire_ref no reg"] - 1,
-                            "torch": ms["torch"] / ms["torch no reg"] - 1}
+    row["limit_fraction"] = {k: row["limit_ms"] / ms[k] for k in SIDES}
+    if plain:
+        row["reg_share"] = {k: ms[k] / ms[f"{k} no reg"] - 1 for k in SIDES}
     return row
 
 
-def measure_epoch(name, factory, config, data_factory, dtype, batches=50, clock="wall"):
-    """One epoch of `batches` minibatches plus evaluation on a validation split of 2,000."""
-    import torch
+def epoch_fns(side, name, dtype, batches, threads=1):
+    """{side: one epoch of `batches` minibatches, then evaluation on a validation split of 2,000}."""
+    _, factory, config, data_factory = _config(name, True)
     model, params, split, rng = _setup(factory, config, data_factory, dtype, batches)
     val = cast_data({"val": data_factory(rng, 2000)}, dtype)["val"]
 
@@ -194,6 +231,10 @@ def measure_epoch(name, factory, config, data_factory, dtype, batches=50, clock=
                  "opt": optim.OPTIMIZERS[config.optimizer][0](params)}
         train_epoch(model, split, config, state, np.random.default_rng(2))
         evaluate(model, state["params"], val, config)
+    if side == "sire_ref":
+        return {side: ours}
+    import torch
+    torch.set_num_threads(threads)
 
     def theirs():
         module = torch_twins.twin(model, params)
@@ -209,15 +250,21 @@ def measure_epoch(name, factory, config, data_factory, dtype, batches=50, clock=
             opt.step()
         with torch.no_grad():
             module(torch.as_tensor(val.x), val.lengths)
+    return {side: theirs}
 
-    ms = median_ms({"sire_ref": ours, "torch": theirs}, min_rounds=3, max_rounds=5, budget_s=1.0, clock=clock)
+
+def measure_epoch(name, dtype, batches=50, clock="wall", threads=1, together=False):
+    """One epoch of `batches` minibatches plus evaluation on a validation split of 2,000 (measure_step's
+    processes)."""
+    ms = _timed(epoch_fns, lambda side: (side, name, dtype, batches, threads), SIDES, clock, threads, together,
+                min_rounds=3, max_rounds=5, budget_s=1.0)
     return {"name": f"{name}: epoch of {batches} steps + eval", "dtype": np.dtype(dtype).name, "ms": ms,
-            "speedup": ms["torch"] / ms["sire_ref"]}
+            "speedup": ms["torch"] / ms["sire_ref"], "processes": "one" if together else "apart"}
 
 
-def run(threads=1, quick=False, dtype="float32", log=print, only=None, clock="wall"):
+def run(threads=1, quick=False, dtype="float32", log=print, only=None, clock="wall", together=False):
     """Every experiment's step (and the integer GRU's epoch) at `threads`; only: name words to keep;
-    clock: "wall" or "cpu" (tools.timing)."""
+    clock: "wall" or "cpu" (tools.timing); together: both frameworks in this process (measure_step)."""
     import torch
 
     from ..base.threads import blas_threads
@@ -225,17 +272,19 @@ def run(threads=1, quick=False, dtype="float32", log=print, only=None, clock="wa
     rows = []
     with blas_threads(threads):
         peak = matmul_peak(np.dtype(dtype).type, clock=clock)
-        log(f"single-thread matmul peak, {dtype}: {peak:.1f} GFLOP/s ({clock} clock)")
-        chosen = [c for c in experiment_configs(quick) if only is None or any(w in c[0] for w in only)]
-        for name, factory, config, data_factory in chosen:
+        log(f"single-thread matmul peak, {dtype}: {peak:.1f} GFLOP/s ({clock} clock); each framework in "
+            + ("this one process" if together else "a process of its own"))
+        chosen = [c[0] for c in experiment_configs(quick) if only is None or any(w in c[0] for w in only)]
+        for name in chosen:
             start = time.perf_counter()
-            rows.append(measure_step(name, factory, config, data_factory, dtype, peak, clock))
+            rows.append(measure_step(name, quick, dtype, peak, clock, threads, together))
             log(format_row(rows[-1]) + f"  ({time.perf_counter() - start:.0f} s)")
-        for name, factory, config, data_factory in experiment_configs(True):
+        for name, *_ in experiment_configs(True):
             if name.startswith("integer gru n=10") and not name.endswith("prefix") and only is None:
-                rows.append(measure_epoch(name, factory, config, data_factory, dtype, clock=clock))
+                rows.append(measure_epoch(name, dtype, clock=clock, threads=threads, together=together))
                 log(format_row(rows[-1]))
-    return {"threads": threads, "dtype": dtype, "clock": clock, "peak_gflops": peak, "rows": rows}
+    return {"threads": threads, "dtype": dtype, "clock": clock, "processes": "one" if together else "apart",
+            "peak_gflops": peak, "rows": rows}
 
 
 def format_row(row):

@@ -69,3 +69,22 @@ def test_the_cpu_clock_does_not_count_waiting_and_the_wall_clock_does():
     assert cpu["compute"] > 0.2 * wall["compute"] > 0
     with pytest.raises(ValueError, match="clock must be one of"):
         timing.median_ms(fns, clock="gpu")
+
+
+def test_apart_runs_each_group_in_a_process_of_its_own():
+    """Two builders that each mark the process they run in: in one process (median_ms) the first
+    one's call finds the second's mark and takes 60 ms; apart (median_ms_apart) each finds its own
+    and takes 10 ms. Errors in a child come back with their message; a name built twice is refused."""
+    import apart_probe            # tests/tools/apart_probe.py: importable by the spawned processes
+    together = {**apart_probe.marking_fns("a"), **apart_probe.marking_fns("b")}
+    assert timing.median_ms(together, 1, 1, 0.0, clock="wall")["a"] >= 60
+    groups = {label: (apart_probe.marking_fns, (label,)) for label in ("a", "b")}
+    apart = timing.median_ms_apart(groups, 1, 1, 0.0, clock="wall")
+    assert set(apart) == {"a", "b"} and all(10 <= ms < 50 for ms in apart.values()), apart
+    with pytest.raises(RuntimeError, match="planted failure in a builder"):
+        timing.median_ms_apart({"x": (apart_probe.failing_fns, ())}, 1, 1, 0.0)
+    with pytest.raises(ValueError, match="built by two groups"):
+        timing.median_ms_apart({"x": (apart_probe.marking_fns, ("a",)), "y": (apart_probe.marking_fns, ("a",))},
+                               1, 1, 0.0)
+    with pytest.raises(ValueError, match="clock must be one of"):
+        timing.median_ms_apart(groups, clock="gpu")
