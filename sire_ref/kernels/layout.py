@@ -80,12 +80,3 @@ def dw_hh(d, states, s_init, t):
     if n > 1:
         out += np.dot(d[1:].reshape((n - 1) * B, GH).T, states[:n - 1].reshape((n - 1) * B, H))
     return out
-
-
-@njit(cache=True)
-def save_step(out, a):
-    """out[:] = a for a step's (B, H) arrays (states, gates) as loops: the forward 7-9% faster (GRU)
-    and 6-7% (RNN) than with numba's slice copies (A/B in one process, CPU clock)."""
-    for b in range(a.shape[0]):
-        for h in range(a.shape[1]):
-            out[b, h] = a[b, h]
