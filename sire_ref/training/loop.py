@@ -331,9 +331,11 @@ def train_step(model, params, opt, split, idx, config, rng, lr, unlabelled=None)
     checked the data, and a NaN in the epoch's objective stops the run."""
     with trusted():
         value, grads, task = _batch_loss(model, params, split, idx, config, rng, unlabelled)
-    optim.clip_grad_norm(grads, config.clip)
+    if config.clip is not None:
+        optim.clip_grad_norm(grads, config.clip)
     trainable = {k: params[k] for k in params if k not in model.frozen}
-    opt_kwargs = ({"eps": config.eps} if config.optimizer == "adam" else {"momentum": config.momentum})
+    opt_kwargs = ({"eps": config.eps, "backend": getattr(model, "backend", None)} if config.optimizer == "adam"
+                  else {"momentum": config.momentum})     # Adam on the model's backend: fused on "numba"/"auto"
     optim.OPTIMIZERS[config.optimizer][1](trainable, grads, opt, lr=lr, weight_decay=config.weight_decay,
                                           **opt_kwargs)
     return value, task
