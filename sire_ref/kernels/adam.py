@@ -7,27 +7,31 @@ The NumPy reference makes about 14 passes over each array, each a ufunc call wit
 temporary; this is one loop that reads theta, g, m, v once. Every operation is the reference's,
 in its order and in the arrays' dtype (the scalars are rounded to it first, as NumPy rounds a
 Python float it combines with a float32 array), with no fused multiply-adds: the same numbers
-bit for bit (tests/exact/test_optim.py). The scalars travel as one array (`coefficients`, made
-once a step): a call with nine scalar arguments cost 4 us of dispatch, this one 1 us.
+bit for bit (tests/exact/test_optim.py).
 """
+import functools
+
 import numpy as np
 from numba import njit
 
 
-def coefficients(dtype, lr, betas, eps, weight_decay, t):
-    """The update's scalars at step t >= 1, rounded to dtype: [lr, b1, 1 - b1, b2, 1 - b2, c1, c2, eps, wd]."""
-    b1, b2 = betas
-    return np.array([lr, b1, 1 - b1, b2, 1 - b2, 1 - b1 ** t, 1 - b2 ** t, eps, weight_decay], dtype=dtype)
+def fused_update(theta, g, m, v, lr, betas, eps, weight_decay, t):
+    """nn.optim.adam_step's fused_update: theta, m, v updated in place from g at step t >= 1 and True,
+    or False (nothing done) when the arrays are not NumPy, C-contiguous and of one dtype."""
+    arrays = (theta, g, m, v)
+    if not all(type(a) is np.ndarray and a.flags.c_contiguous and a.dtype == theta.dtype for a in arrays):
+        return False
+    _update(*(a.reshape(-1) for a in arrays), coefficients(theta.dtype, lr, *betas, eps, weight_decay, t))
+    return True
 
 
-def fusable(*arrays):
-    """Whether update() may run on these arrays: NumPy, C-contiguous (flat views write through), one dtype."""
-    return all(type(a) is np.ndarray and a.flags.c_contiguous and a.dtype == arrays[0].dtype for a in arrays)
-
-
-def update(theta, g, m, v, coeffs):
-    """theta, m, v (fusable, one shape) updated in place from g; coeffs from coefficients() in their dtype."""
-    _update(theta.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), coeffs)
+@functools.lru_cache(maxsize=8)
+def coefficients(dtype, lr, b1, b2, eps, weight_decay, t):
+    """The update's scalars at step t rounded to dtype, [lr, b1, 1 - b1, b2, 1 - b2, c1, c2, eps, wd]:
+    one array made once a step (a call with nine scalar arguments cost 4 us of dispatch, this one 1 us)."""
+    out = np.array([lr, b1, 1 - b1, b2, 1 - b2, 1 - b1 ** t, 1 - b2 ** t, eps, weight_decay], dtype=dtype)
+    out.flags.writeable = False
+    return out
 
 
 @njit(error_model="numpy", cache=True)

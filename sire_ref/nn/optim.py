@@ -5,29 +5,25 @@ Adam (PyTorch torch.optim.Adam, L2 weight decay added to the gradient):
     theta <- theta - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 SGD with momentum mu (PyTorch convention): buf <- mu buf + g; theta <- theta - lr buf.
 """
-from ..base import backend as backend_module
+from ..base import backend
 
 
 def adam_init(params):
     return {"t": 0, "m": {k: v * 0 for k, v in params.items()}, "v": {k: v * 0 for k, v in params.items()}}
 
 
-def adam_step(params, grads, state, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, backend=None):
-    """Adam's update of every param in place. backend (base.backend.resolve): None or "numpy" run the
-    lines below; "numba" or "auto" on NumPy arrays run each array's update as one jitted pass
-    (kernels.adam), the same numbers bit for bit."""
+def adam_step(params, grads, state, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, fused_update=None):
+    """Adam's update of every param in place. fused_update(theta, g, m, v, lr, betas, eps,
+    weight_decay, t) -> bool, if given, may do an array's whole update itself and return True
+    (kernels.adam.fused_update: one jitted pass, the same numbers bit for bit); else (or when it
+    returns False) the lines below run."""
     b1, b2 = betas
     state["t"] += 1
     t = state["t"]
-    xp = backend_module.array_module(*params.values())
-    kernel = _adam_kernel() if backend_module.resolve(backend, *params.values()) == "numba" else None
-    coeffs = {}                                   # the kernel's scalars, once per dtype
+    xp = backend.array_module(*params.values())
     for k, theta in params.items():
         m, v = state["m"][k], state["v"][k]
-        if kernel is not None and kernel.fusable(theta, grads[k], m, v):
-            if theta.dtype not in coeffs:
-                coeffs[theta.dtype] = kernel.coefficients(theta.dtype, lr, betas, eps, weight_decay, t)
-            kernel.update(theta, grads[k], m, v, coeffs[theta.dtype])
+        if fused_update is not None and fused_update(theta, grads[k], m, v, lr, betas, eps, weight_decay, t):
             continue
         g = grads[k] + weight_decay * theta if weight_decay else grads[k]
         m *= b1
@@ -35,11 +31,6 @@ def adam_step(params, grads, state, lr, betas=(0.9, 0.999), eps=1e-8, weight_dec
         v *= b2
         v += (1 - b2) * g * g
         theta -= lr * (m / (1 - b1 ** t)) / (xp.sqrt(v / (1 - b2 ** t)) + eps)
-
-
-def _adam_kernel():
-    from ..kernels import adam          # numba is slow to import: only when the fused update runs
-    return adam
 
 
 def sgd_init(params):
@@ -58,7 +49,7 @@ def sgd_step(params, grads, state, lr, momentum=0.0, weight_decay=0.0):
 def clip_grad_norm(grads, max_norm):
     """Scale all gradients in place so their joint 2-norm is at most max_norm; return the norm before
     (a 0-d array: the scaling never reads it back to the host, no synchronization on CuPy)."""
-    xp = backend_module.array_module(*grads.values())
+    xp = backend.array_module(*grads.values())
     total = xp.sqrt(sum((g * g).sum() for g in grads.values()))
     if max_norm is not None:
         scale = xp.where(total > max_norm, max_norm / (total + 1e-12), 1.0).astype(total.dtype)

@@ -334,11 +334,20 @@ def train_step(model, params, opt, split, idx, config, rng, lr, unlabelled=None)
     if config.clip is not None:
         optim.clip_grad_norm(grads, config.clip)
     trainable = {k: params[k] for k in params if k not in model.frozen}
-    opt_kwargs = ({"eps": config.eps, "backend": getattr(model, "backend", None)} if config.optimizer == "adam"
-                  else {"momentum": config.momentum})     # Adam on the model's backend: fused on "numba"/"auto"
+    opt_kwargs = ({"eps": config.eps, "fused_update": _fused_adam(model, params)} if config.optimizer == "adam"
+                  else {"momentum": config.momentum})
     optim.OPTIMIZERS[config.optimizer][1](trainable, grads, opt, lr=lr, weight_decay=config.weight_decay,
                                           **opt_kwargs)
     return value, task
+
+
+def _fused_adam(model, params):
+    """kernels.adam's one-pass update where the model runs on the kernels (backend "numba" or "auto" on
+    NumPy arrays), else None: nn.optim.adam_step's own lines."""
+    if backend.resolve(getattr(model, "backend", None), *params.values()) != "numba":
+        return None
+    from ..kernels.adam import fused_update
+    return fused_update
 
 
 def train_epoch(model, split, config, state, rng, unlabelled=None):
