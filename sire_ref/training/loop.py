@@ -52,6 +52,7 @@ import numpy as np
 
 from ..base import backend
 from ..base.io import array_digest, read_record, write_record
+from ..base.memory import keep_freed_memory
 from ..base.threads import blas_threads
 from ..base.validate import check_lengths, trusted
 from ..core.samples import permute_rows
@@ -115,6 +116,7 @@ class RunOptions:
     threads: int = 1                  # BLAS threads while training (see train())
     checkpoint_every: int = 10        # epochs between checkpoints (and always at the end)
     progress_seconds: float = 10.0    # at most one progress line per this many seconds
+    keep_freed_memory: bool = True    # base.memory.keep_freed_memory() for the process: no page faults per step
 
     def __post_init__(self):
         _positive_ints(self, ("threads", "checkpoint_every"))
@@ -225,11 +227,15 @@ def train(model, data, config, out_dir=None, name="run", options=None, log=print
     options: RunOptions (default RunOptions()). BLAS runs on options.threads threads
     (default 1) for the duration: the recurrent products are small, and OpenBLAS threads
     that spin-wait between them were measured to slow training down, badly so when two
-    runs share the 2 cores. on_epoch_end(epoch) is called after each epoch's checkpoint
-    (tests use it to interrupt).
+    runs share the 2 cores. With options.keep_freed_memory (the default) the process keeps the
+    memory it frees (base.memory: otherwise glibc returns a step's arrays to the OS and the next
+    step faults them in again, up to a third of a point-cloud step). on_epoch_end(epoch) is called
+    after each epoch's checkpoint (tests use it to interrupt).
     """
     options = RunOptions() if options is None else options
     _check_data(data, config)
+    if options.keep_freed_memory:
+        keep_freed_memory()
     data = cast_data(data, config.dtype)
     with blas_threads(options.threads):
         state, rng = _start_or_resume(model, data, config, out_dir, name, log)
