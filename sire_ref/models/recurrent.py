@@ -26,13 +26,14 @@ forward pass (regularizers.sire_from_states) instead of folding the prefixes aga
 both are on for a fast backend (base.backend.FAST) and off for the plain reference.
 
 forward(params, x, lengths, train=False, rng=None) -> (y (B, out), cache)
-backward(params, cache, dy, dstates=None) -> grads (keys of params); dstates: an extra
-    gradient on the forward's cell states (B, T, H), from `regularizer`. forward keeps copies
+backward(params, cache, dy, dstates=None, dinputs=None) -> grads (keys of params); dstates: an extra
+    gradient on the forward's cell states (B, T, H), from `regularizer`; dinputs (recurrent only): one
+    on the encoded inputs (B, T, E), from a `regularizer(..., defer_encoder=True)`. forward keeps copies
     of params and x, and backward refuses any other shape, dtype or value (other params, or
     arrays changed in place in between): the gradient would silently belong to neither.
-regularizer(params, x, lengths, rng, reg, n_samples, estimator, forward_cache=None)
-    -> RegularizerResult(value, grads, dstates=)   (recurrent only; dstates is None unless the
-    fast path read the forward_cache's states)
+regularizer(params, x, lengths, rng, reg, n_samples, estimator, forward_cache=None, defer_encoder=False)
+    -> RegularizerResult(value, grads, dx=, dstates=)   (recurrent only; dstates is None unless the
+    fast path read the forward_cache's states; dx is None unless the encoder's part was deferred)
 """
 import dataclasses
 from typing import NamedTuple
@@ -221,10 +222,10 @@ class RecurrentSetModel(_Encoded):
         return self.head.offset + self.head.scale * y, RecurrentCache(c_enc, c_cell, c_drop, c_head, states,
                                                             cell_params, e, remember(params, x))
 
-    def backward(self, params, cache, dy, dstates=None):
-        """Gradients of dy (N, out) on the outputs (plus dstates (B, T, H) on the cell's states)
-        for every param. params and x must be those of the forward (checked, see
-        validate.check_unchanged)."""
+    def backward(self, params, cache, dy, dstates=None, dinputs=None):
+        """Gradients of dy (N, out) on the outputs (plus dstates (B, T, H) on the cell's states, and
+        dinputs (B, T, E) on the encoded inputs: a deferred regularizer's) for every param. params
+        and x must be those of the forward (checked, see validate.check_unchanged)."""
         if not isinstance(cache, RecurrentCache):
             raise TypeError(f"cache must be the cache RecurrentSetModel.forward returned, got "
                             f"{type(cache).__name__}")
@@ -238,6 +239,12 @@ class RecurrentSetModel(_Encoded):
         d_all = array_module(ds).zeros(states.shape, dtype=ds.dtype) if dstates is None else dstates.copy()
         d_all[:, -1] += dropout.backward(c_drop, ds)
         g_cell, de = self._fold_backward(cell_params, c_cell, d_all)
+        if dinputs is not None:
+            if de is None:
+                raise ValueError("dinputs: this model computes no gradient on its encoded inputs (no encoder "
+                                 "to pass it through, a frozen one, or a folded embedding)")
+            check_array(dinputs, "dinputs", shape=de.shape, dtype=de.dtype)
+            de = de + dinputs
         self._first_layer_backward(params, "cell", g_cell, de, c_enc, grads)
         return grads
 
@@ -280,11 +287,15 @@ class RecurrentSetModel(_Encoded):
         return grads, (None if des[0] is None else des[0] if len(des) == 1 else xp.concatenate(des, axis=1))
 
     def regularizer(self, params, x, lengths, rng, reg="sire", n_samples=32, estimator="subset",
-                    forward_cache=None):
-        """RegularizerResult(value, grads, dstates=) of R_SIRE (Eq. 4.4) or R_SUB (Eq. 4.1) on the cell's
-        states of encoded x. forward_cache: this batch's `forward` cache, whose encoded inputs
+                    forward_cache=None, defer_encoder=False):
+        """RegularizerResult(value, grads, dx=, dstates=) of R_SIRE (Eq. 4.4) or R_SUB (Eq. 4.1) on the
+        cell's states of encoded x. forward_cache: this batch's `forward` cache, whose encoded inputs
         (or folded weight) are reused; on the fast path a "prefix" SIRE also reads its states
-        from it and returns dstates for `backward`."""
+        from it and returns dstates for `backward`. defer_encoder (with forward_cache): where the
+        gradient would pass through the encoder, return it instead as dx = dR/de (B, T, E) on the
+        encoded inputs, for `backward(..., dinputs=lambda dx)` to pass through the encoder together
+        with the loss's (one encoder backward a step instead of two; grads then lack the encoder's
+        part); dx is None otherwise."""
         lengths = check_lengths(lengths, x.shape[0], x.shape[1])
         self._check_whole_sets(lengths, x.shape[1])
         if reg not in ("sire", "sub"):
@@ -307,6 +318,9 @@ class RecurrentSetModel(_Encoded):
             draw = sample_sire(rng, lengths, n_samples, estimator)
             out = sire(self.cell, cell_params, e, draw, lengths, with_dx=need_dx, backend=self.backend)
         grads = self._zeros(params)
+        if defer_encoder and forward_cache is not None and need_dx:
+            add_into(grads, "cell", dict(out.grads))
+            return RegularizerResult(out.value, grads, dx=out.dx, dstates=dstates)
         self._first_layer_backward(params, "cell", dict(out.grads), out.dx, c_enc, grads)
         return RegularizerResult(out.value, grads, dstates=dstates)
 

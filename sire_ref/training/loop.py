@@ -211,10 +211,11 @@ def _batch_loss(model, params, split, idx, config, rng, unlabelled=None):
             reg = model.regularizer(params, x_u, L_u, rng, config.reg, config.reg_samples, config.estimator)
         else:
             reg = model.regularizer(params, x, L, rng, config.reg, config.reg_samples, config.estimator,
-                                    forward_cache=cache)
+                                    forward_cache=cache, defer_encoder=True)   # one encoder backward below
         value = value + config.lam * reg.value
     dstates = None if reg is None or reg.dstates is None else config.lam * reg.dstates
-    grads = model.backward(params, cache, dpred if config.loss == "ce" else dpred[:, None], dstates)
+    extra = {} if reg is None or reg.dx is None else {"dinputs": config.lam * reg.dx}
+    grads = model.backward(params, cache, dpred if config.loss == "ce" else dpred[:, None], dstates, **extra)
     if reg is not None:
         for k in grads:
             grads[k] += config.lam * reg.grads[k]

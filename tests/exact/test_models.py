@@ -170,3 +170,54 @@ def test_deepsets_rho_takes_no_dropout_and_models_take_only_a_head():
     with pytest.raises(TypeError, match="head must be a sire_ref.models.recurrent.Head"):
         RecurrentSetModel(2, 4, 1, head=(5,))
     assert DeepSets(2, [2, 4], 1, activation="tanh").head.activation == "tanh"     # rho follows phi by default
+
+
+@pytest.mark.parametrize("backend", [None, "numba"])
+@pytest.mark.parametrize("reg, estimator", [("sire", "subset"), ("sire", "prefix"), ("sub", "subset")])
+@pytest.mark.parametrize("encoder", ["mlp", "equivariant"])
+def test_a_deferred_encoder_backward_is_the_sum_of_the_two(encoder, reg, estimator, backend, monkeypatch):
+    """A training step passes the loss's and lambda R's gradients on the encoded inputs through the
+    encoder once (regularizer(defer_encoder=True), backward(dinputs=)): the same gradients, to
+    round-off, as backpropagating each through the encoder and adding (float64, nonzero s0 and
+    biases), and the encoder's backward runs once instead of twice."""
+    from sire_ref.training import loop
+    from sire_ref.data.split import Split
+    rng = np.random.default_rng(12)
+    enc = MLP((3, 5), "tanh") if encoder == "mlp" else Equivariant((3, 6, 5), "tanh")
+    model = RecurrentSetModel(3, 4, 1, cell="gru", encoder=enc, head=Head((5,)), backend=backend)
+    params = _nonzero_s0(model, model.init(rng), rng)
+    B, T, lam = 6, 5, 0.7
+    lengths = np.full(B, T) if encoder == "equivariant" else np.array([5, 3, 5, 2, 4, 5])
+    split = Split(x=rng.normal(size=(B, T, 3)), lengths=lengths, y=rng.normal(size=B))
+    config = loop.TrainConfig(batch_size=B, loss="l1", metric="rmse", reg=reg, lam=lam, reg_samples=9,
+                              estimator=estimator)
+    passes = []
+    backward = type(enc).backward
+    monkeypatch.setattr(type(enc), "backward", lambda self, *a: passes.append(1) or backward(self, *a))
+    _, grads, _ = loop._batch_loss(model, params, split, np.arange(B), config, np.random.default_rng(3))
+    assert len(passes) == 1
+    out, cache = model.forward(params, split.x, lengths, train=True, rng=np.random.default_rng(3))
+    r = model.regularizer(params, split.x, lengths, np.random.default_rng(3), reg, 9, estimator, forward_cache=cache)
+    assert r.dx is None
+    from sire_ref.nn import losses
+    _, dpred = losses.LOSSES["l1"](out[:, 0], split.y)
+    dstates = None if r.dstates is None else lam * r.dstates
+    apart = model.backward(params, cache, dpred[:, None], dstates)
+    for k in params:
+        assert relative_error(grads[k], apart[k] + lam * r.grads[k]) < 1e-12, k
+    assert relative_error(grads["encoder.0.weight"], apart["encoder.0.weight"]) > 1e-6    # R reached the encoder
+
+
+def test_dinputs_needs_an_encoder_gradient():
+    """Integer tokens have no gradient to add dinputs to; a dinputs of the wrong shape is refused."""
+    model = RecurrentSetModel(4, 3, 1, cell="gru")
+    rng = np.random.default_rng(0)
+    params = model.init(rng)
+    y, cache = model.forward(params, rng.integers(0, 4, (2, 4)), np.array([4, 2]))
+    with pytest.raises(ValueError, match="dinputs: this model computes no gradient on its encoded inputs"):
+        model.backward(params, cache, np.ones_like(y), dinputs=np.ones((2, 4, 4)))
+    model = RecurrentSetModel(2, 3, 1, cell="gru", encoder=MLP((2, 5), "tanh"))
+    params = model.init(rng)
+    y, cache = model.forward(params, rng.normal(size=(2, 4, 2)), np.array([4, 2]))
+    with pytest.raises(ValueError, match="dinputs"):
+        model.backward(params, cache, np.ones_like(y), dinputs=np.ones((2, 4, 3)))      # E is 5
