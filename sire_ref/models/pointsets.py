@@ -7,7 +7,8 @@ r"""DeepSets for point clouds (Zaheer et al. 2017; Section 6.3's baseline), as p
 x (B, N, 3) clouds -> logits (B, out). With the paper's widths (256, 512 at 5000 points) and
 dropout 0.5, as the public DeepSets point-cloud code. Params "phi.<l>.*", "rho.0.*", "rho.1.*".
 backend (base.backend): "numba" or "auto" on NumPy arrays take the max over the points in one numba
-pass (kernels.setpool: the same values and winners); None or "numpy" run NumPy's argmax.
+pass and do tanh's backward with the set sum after it in another (kernels.setpool: the same numbers);
+None or "numpy" run NumPy's argmax and the layers' own lines.
 The same model interface as sire_ref.models.recurrent (init, forward, backward) for train().
 """
 from typing import NamedTuple
@@ -26,6 +27,15 @@ def max_over_set(backend, x):
     if resolve(backend, x) != "numba":
         return None
     from ..kernels.setpool import max_over_set as numba_pass          # numba loads on first use
+    return numba_pass
+
+
+def tanh_grad_and_set_sum(backend, x):
+    """tanh's backward fused with the set sum (nn.equivariant.backward_through) that `backend` runs on
+    x: the numba pass (kernels.setpool) for "numba" / "auto" on NumPy arrays, else None."""
+    if resolve(backend, x) != "numba":
+        return None
+    from ..kernels.setpool import tanh_grad_and_set_sum as numba_pass
     return numba_pass
 
 
@@ -95,10 +105,11 @@ class EquivariantDeepSets:
         g, dh = linear.backward(take("rho.0", params), c_l0, dh)
         add_into(grads, "rho.0", g)
         dh = setpool.backward(cache.pool, dropout.backward(c_d0, dh))
+        fused = tanh_grad_and_set_sum(self.backend, dh)
         for i in reversed(range(self.layers)):
             c_eq, c_act = cache.phi[i]
-            g, dh = equivariant.backward(take(f"phi.{i}", params), c_eq, activations.backward("tanh", c_act, dh),
-                                         need_dx=i > 0)
+            g, dh = equivariant.backward_through("tanh", take(f"phi.{i}", params), c_eq, c_act, dh, need_dx=i > 0,
+                                                 tanh_grad_and_set_sum=fused)
             add_into(grads, f"phi.{i}", g)
         return grads
 

@@ -48,7 +48,7 @@ from ..core.samples import sample_sire, sample_sub
 from ..nn import dropout, mlp
 from ..nn.encoders import ACTIVATIONS, MLP, Embedding
 from ..nn.params import add_into, prefixed, take
-from .pointsets import max_over_set
+from .pointsets import max_over_set, tanh_grad_and_set_sum
 
 
 class RecurrentCache(NamedTuple):
@@ -174,9 +174,11 @@ class _Encoded:
         return self.encoder.forward(params, x)
 
     def _encode_backward(self, params, cache, de, grads):
-        if self.encoder is not None:
-            for k, g in self.encoder.backward(params, cache, de).items():
-                grads[k] += g
+        if self.encoder is None:
+            return
+        fused = {"tanh_grad_and_set_sum": tanh_grad_and_set_sum(self.backend, de)} if self.encoder.reads_set else {}
+        for k, g in self.encoder.backward(params, cache, de, **fused).items():
+            grads[k] += g
 
     def _zeros(self, params):
         xp = array_module(*params.values())

@@ -111,11 +111,12 @@ class Equivariant(MLP):
             caches.append((c_eq, c_act))
         return h, caches
 
-    def backward(self, params, cache, de):
+    def backward(self, params, cache, de, tanh_grad_and_set_sum=None):
+        """tanh_grad_and_set_sum: as nn.equivariant.backward_through's (the model passes its numba pass)."""
         grads, d = {}, de
         for i in reversed(range(len(cache))):
             c_eq, c_act = cache[i]
-            g, d = equivariant.backward(take(f"encoder.{i}", params), c_eq,
-                                        activations.backward(self.activation, c_act, d), need_dx=i > 0)
+            g, d = equivariant.backward_through(self.activation, take(f"encoder.{i}", params), c_eq, c_act, d,
+                                                need_dx=i > 0, tanh_grad_and_set_sum=tanh_grad_and_set_sum)
             grads.update(prefixed(f"encoder.{i}", g))
         return grads

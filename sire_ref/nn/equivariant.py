@@ -13,7 +13,7 @@ layer's largest array). Backward, with dy (B, N, O) and s = sum_n dy_n (B, O):
 
 params as nn.linear's: weight (O, I), bias (O,).
 """
-from . import linear, setpool
+from . import activations, linear, setpool
 from .inputs import project, project_backward
 
 init = linear.init
@@ -27,13 +27,24 @@ def forward(params, x, max_over_set=None):
     return y, (x, m, c_max)
 
 
-def backward(params, cache, dy, need_dx=True):
-    """(grads, dx): dx None when need_dx is False (a first layer reading the data)."""
+def backward(params, cache, dy, need_dx=True, set_sum=None):
+    """(grads, dx): dx None when need_dx is False (a first layer reading the data); set_sum: s if
+    already computed (backward_through)."""
     x, m, c_max = cache
-    s = dy.sum(axis=1)
+    s = dy.sum(axis=1) if set_sum is None else set_sum
     d_w, dz = project_backward(dy, x, params["weight"], need_dx)
     d_w -= s.T @ m
     grads = {"weight": d_w, "bias": s.sum(axis=0)}
     if not need_dx:
         return grads, None
     return grads, setpool.add_at_winners(c_max, -(s @ params["weight"]), dz)      # in place: dz is ours
+
+
+def backward_through(activation, params, cache, c_act, dh, need_dx=True, tanh_grad_and_set_sum=None):
+    """(grads, dx) of the layer followed by its activation, h = act(y), from dh (B, N, O) on h.
+    tanh_grad_and_set_sum(h, dh) -> (dy, sum_n dy), if given, does tanh's backward and s in one
+    pass (kernels.setpool, which the models pass on the CPU); else nn.activations' backward."""
+    if tanh_grad_and_set_sum is not None and activation == "tanh":
+        dy, s = tanh_grad_and_set_sum(c_act, dh)
+        return backward(params, cache, dy, need_dx, set_sum=s)
+    return backward(params, cache, activations.backward(activation, c_act, dh), need_dx)

@@ -193,7 +193,7 @@ def test_a_deferred_encoder_backward_is_the_sum_of_the_two(encoder, reg, estimat
                               estimator=estimator)
     passes = []
     backward = type(enc).backward
-    monkeypatch.setattr(type(enc), "backward", lambda self, *a: passes.append(1) or backward(self, *a))
+    monkeypatch.setattr(type(enc), "backward", lambda self, *a, **k: passes.append(1) or backward(self, *a, **k))
     _, grads, _ = loop._batch_loss(model, params, split, np.arange(B), config, np.random.default_rng(3))
     assert len(passes) == 1
     out, cache = model.forward(params, split.x, lengths, train=True, rng=np.random.default_rng(3))

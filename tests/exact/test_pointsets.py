@@ -84,6 +84,29 @@ def test_the_numba_max_changes_no_number_of_a_step(module, make, monkeypatch):
     assert all(np.array_equal(g_ref[k], g_fast[k]) for k in params)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("module, make", [
+    (pointsets, lambda: EquivariantDeepSets(width=6, out_size=4, dropout_rate=0.0, backend="numba")),
+    (recurrent, lambda: RecurrentSetModel(3, 4, 3, cell="gru", encoder=Equivariant((3, 6, 5), "tanh"), backend="numba"))])
+def test_the_fused_tanh_backward_changes_no_number_of_a_step(module, make, dtype, monkeypatch):
+    """backend "numba" does each equivariant layer's tanh backward and its set sum in one numba pass
+    (kernels.setpool.tanh_grad_and_set_sum): every gradient bit for bit as the layers' own lines."""
+    rng = np.random.default_rng(8)
+    model, calls = make(), []
+    params, x = model.init(rng, dtype=dtype), rng.normal(size=(3, 7, 3)).astype(dtype)
+    y, cache = model.forward(params, x)
+    dy = rng.normal(size=y.shape).astype(dtype)
+    fused = setpool_kernel.tanh_grad_and_set_sum
+    monkeypatch.setattr(setpool_kernel, "tanh_grad_and_set_sum", lambda h, d: calls.append(h.shape) or fused(h, d))
+    g_fast = model.backward(params, cache, dy)
+    assert len(calls) == (model.layers if module is pointsets else 2)
+    monkeypatch.setattr(module, "tanh_grad_and_set_sum", lambda backend, h: None)     # the layers' own lines
+    g_ref = model.backward(params, cache, dy)
+    assert len(calls) == (model.layers if module is pointsets else 2)
+    assert all(g_ref[k].dtype == dtype and np.array_equal(g_ref[k], g_fast[k]) for k in params)
+    assert np.any(g_ref["phi.0.weight" if module is pointsets else "encoder.0.weight"])
+
+
 def test_the_equivariant_layer_skips_dx_only_where_asked():
     rng = np.random.default_rng(7)
     params, x = equivariant.init(3, 4, rng), rng.normal(size=(2, 5, 3))
