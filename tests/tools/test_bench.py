@@ -31,7 +31,8 @@ def test_bench_without_torch(tmp_path, monkeypatch):
 def test_flop_count_and_bad_arguments():
     assert bench.step_flops("rnn", 3, 256, 64, 100) == 3 * 2 * 64 * 100 * 256 * 259
     assert bench.step_flops("gru", 1, 20, 128, 10) == 3 * 3 * 2 * 128 * 10 * 20 * 21
-    for bad in (["--threads", "0"], ["--configs", "1,2,3"], ["--configs", "a,b,c,d"], ["--clock", "gpu"]):
+    for bad in (["--threads", "0"], ["--configs", "1,2,3"], ["--configs", "a,b,c,d"], ["--clock", "gpu"],
+                ["--together"]):
         with pytest.raises(SystemExit):
             bench.main(bad)
 
@@ -43,12 +44,16 @@ def test_experiment_bench_without_torch_says_what_to_install(monkeypatch, capsys
 
 
 @pytest.mark.slow
-def test_experiment_rows_can_be_chosen_by_name(tmp_path):
+@pytest.mark.parametrize("together", [False, True])
+def test_experiment_rows_can_be_chosen_by_name(tmp_path, together):
     pytest.importorskip("torch", reason="--experiments compares against PyTorch")
     out = tmp_path / "bench.json"
-    assert bench.main(["--experiments", "--quick", "--only", "parity rnn", "--out", str(out)]) == 0
-    rows = json.loads(out.read_text())["experiments"][0]["rows"]
-    assert [r["name"] for r in rows] == ["parity rnn H=20"]
+    assert bench.main(["--experiments", "--quick", "--only", "parity rnn", "--out", str(out)]
+                      + (["--together"] if together else [])) == 0
+    result = json.loads(out.read_text())["experiments"][0]
+    assert [r["name"] for r in result["rows"]] == ["parity rnn H=20"]
+    assert result["processes"] == result["rows"][0]["processes"] == ("one" if together else "apart")
+    assert all(ms > 0 for ms in result["rows"][0]["ms"].values())
 
 
 def test_the_cpu_clock_does_not_count_waiting_and_the_wall_clock_does():
