@@ -177,9 +177,10 @@ products, K = 64,000 by 32 x 32, run at about 80 GFLOP/s on OpenBLAS) and the SI
 against 72.8 (1.21x), at 1,000 points 832 against 1,149 (1.38x), the SIRE-GRU at 100 points 727 against
 747 (1.03x). These rows are products: we reach 57%, 41% and 60% of the matmul limit, PyTorch 47%, 29%
 and 58%. A ratio r needs r times PyTorch's fraction of the limit, so 1.5x on the SIRE-GRU would need 87%
-of the machine's matmul peak for the whole step, and no BLAS call here reaches that on its shapes (the
-GRU's per-step (64 x 256) x (256 x 768) products run at about 60%): for the BLAS-bound rows the target is
-out of reach on this library stack, and what is left is the BLAS's speed, not ours.
+of the machine's matmul peak for the whole step, more than its largest products reach alone (the GRU's
+per-step (64 x 256) x (256 x 768) and (64 x 768) x (768 x 256) products: 75-77% of the peak, 100 in a row
+in one jitted call, under load): for the BLAS-bound rows the target is out of reach on this library
+stack, and what is left is the BLAS's speed, not ours.
 
 Against 0.8 (the quick rows, `figures/bench/experiments_quick_0.8.json` and `_0.9.json`, two idle runs one after
 the other): the CNN 0.34x -> 0.92x, point-cloud DeepSets at 1000 points 0.75x -> 1.00x, SIRE-GRU at 100 points
