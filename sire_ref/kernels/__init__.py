@@ -1,6 +1,8 @@
-r"""numba twins of the cells' sequence passes (the CPU fast path, `backend="numba"`).
+r"""numba twins of the hot loops (the CPU fast path, `backend="numba"`): the cells' sequence passes
+(`rnn.py`, `gru.py`, with `layout.py` and `mathfn.py`), the CNN's conv blocks (`conv.py`), the point-set
+max and tanh backward (`setpool.py`), Adam's update (`adam.py`).
 
-The reference in `sire_ref/core/cells/` is the readable truth; these kernels run the same
+The reference in `sire_ref/core/cells/` (and `nn/`) is the readable truth; these kernels run the same
 math (Eq. 2.1-2.2 and its backward) as jitted loops, held equal to it by the tests.
 Importing numba takes seconds, so the cells import a kernel only on first use.
 
