@@ -100,98 +100,80 @@ every weight's three products, forward, dW and dx, over the rows it multiplies, 
 regularizer's folds included) at this machine's single-thread matmul peak; "reached" is limit / time,
 for us and for PyTorch. Elementwise work and memory traffic are not in the limit.
 
-One idle run (0.9, `figures/bench/experiments_0.9.json`; single-thread float32 matmul peak 145.4 GFLOP/s from
-a 512x512 product; times vary by about 20% between runs here, the ratios come from one run; the 12-minute row,
-point-cloud SIRE-GRU at 1000 points and width 256, is from a run under load: 19.3 s against PyTorch's 58.7 s,
-3.05x, 22% of its limit against PyTorch's 7%):
+One idle run (0.10 at 6caab17, `figures/bench/idle_0.10_6caab17/`: `apart.json` has every row but the
+12-minute one, which `apart_sire_n1000_w256.json` timed right after it; each framework in a process of its
+own; single-thread float32 matmul peak 143.5 and 153.1 GFLOP/s in the two, from a 512x512 product; times
+vary by about 20% between runs here, each ratio comes from one run). "0.9" is the row's ratio in 0.9's idle
+run (`figures/bench/experiments_0.9.json`: before the 0.10 work, both frameworks in one process):
 
-| row (float32, 1 thread) | sire_ref ms | PyTorch ms | faster by | limit ms | reached (PyTorch) | regularizer adds, ours (PyTorch) |
-|---|---|---|---|---|---|---|
-| parity rnn H=20 | 0.55 | 1.54 | 2.78x | 0.01 | 1% (0%) | - |
-| parity deepsets 100/100 | 1.12 | 1.98 | 1.77x | 0.15 | 13% (7%) | - |
-| integer gru n=5 none | 2.69 | 4.58 | 1.70x | 0.55 | 20% (12%) | - |
-| integer gru n=5 sire-subset | 5.82 | 9.64 | 1.66x | 1.26 | 22% (13%) | 105% (103%) |
-| integer gru n=5 sire-prefix | 4.84 | 7.70 | 1.59x | 0.96 | 20% (12%) | 76% (61%) |
-| integer gru n=5 sub | 7.67 | 11.80 | 1.54x | 1.56 | 20% (13%) | 171% (138%) |
-| integer gru n=10 none | 5.65 | 8.88 | 1.57x | 1.06 | 19% (12%) | - |
-| integer gru n=10 sire-subset | 10.40 | 18.03 | 1.73x | 2.27 | 22% (13%) | 80% (101%) |
-| integer gru n=10 sire-prefix | 7.78 | 12.23 | 1.57x | 1.46 | 19% (12%) | 42% (43%) |
-| integer gru n=10 sub | 13.59 | 23.26 | 1.71x | 3.09 | 23% (13%) | 174% (162%) |
-| integer gru n=30 none | 14.05 | 23.79 | 1.69x | 3.09 | 22% (13%) | - |
-| integer gru n=30 sire-subset | 26.42 | 49.99 | 1.89x | 6.33 | 24% (13%) | 87% (101%) |
-| integer gru n=30 sire-prefix | 15.65 | 27.76 | 1.77x | 3.49 | 22% (13%) | 30% (17%) |
-| integer gru n=30 sub | 36.58 | 64.40 | 1.76x | 9.17 | 25% (14%) | 207% (192%) |
-| integer deepsets n=10 none | 1.00 | 1.83 | 1.83x | 0.02 | 2% (1%) | - |
-| mnist gru H=32 pixel | 45.04 | 243.73 | 5.41x | 6.56 | 15% (3%) | - |
-| mnist gru H=32 pixel sire-prefix | 51.84 | 278.30 | 5.37x | 6.59 | 13% (2%) | 9% (10%) |
-| mnist cnn 16/32/128 | 27.89 | 24.66 | 0.88x | 7.99 | 29% (32%) | - |
-| mnist gru H=128 pixel | 559.21 | 1463.89 | 2.62x | 102.59 | 18% (7%) | - |
-| mnist gru H=128 pixel sire-prefix | 722.59 | 1604.29 | 2.22x | 103.11 | 14% (6%) | 163% (15%) |
-| mnist cnn 32/64/1024 | 102.11 | 85.03 | 0.83x | 36.67 | 36% (43%) | - |
-| points deepsets n=100 w=32 | 5.16 | 5.89 | 1.14x | 0.57 | 11% (10%) | - |
-| points sire n=100 w=32 | 52.01 | 58.91 | 1.13x | 7.06 | 14% (12%) | 27% (5%) |
-| points deepsets n=1000 w=32 | 51.78 | 44.59 | 0.86x | 5.67 | 11% (13%) | - |
-| points sire n=1000 w=32 | 558.84 | 1326.81 | 2.37x | 68.63 | 12% (5%) | 31% (14%) |
-| points deepsets n=100 w=256 | 73.55 | 74.87 | 1.02x | 35.02 | 48% (47%) | - |
-| points sire n=100 w=256 | 940.48 | 893.32 | 0.95x | 447.01 | 48% (50%) | 11% (-1%) |
-| points deepsets n=1000 w=256 | 1424.17 | 1082.47 | 0.76x | 348.44 | 24% (32%) | - |
-
-The quick rows at 0.10's end, each framework in a process of its own, on the CPU clock, the machine
-loaded by the long runs on both cores (so read the ratios; `figures/bench/apart_0.10_loaded/`): "before" is
-the same bench at 483a641 (processes apart already, none of the changes below), "after" at 4c72d71; both
-processes keep the memory they free in the after run (base.memory), which also made PyTorch's side faster
-(point-cloud DeepSets at 100 points 6.9 -> 5.2 ms):
-
-| row (float32, 1 thread) | sire_ref ms | PyTorch ms | faster by | limit ms | reached (PyTorch) | regularizer adds, ours (PyTorch) | before: faster by |
+| row (float32, 1 thread) | sire_ref ms | PyTorch ms | faster by | limit ms | reached (PyTorch) | regularizer adds, ours (PyTorch) | 0.9: faster by |
 |---|---|---|---|---|---|---|---|
-| parity rnn H=20 | 0.49 | 1.35 | 2.78x | 0.01 | 1% (0%) | - | 2.63x |
-| parity deepsets 100/100 | 0.94 | 1.70 | 1.80x | 0.14 | 15% (8%) | - | 1.41x |
-| integer gru n=10 none | 3.88 | 7.12 | 1.83x | 1.01 | 26% (14%) | - | 1.82x |
-| integer gru n=10 sire-subset | 9.50 | 18.32 | 1.93x | 2.17 | 23% (12%) | 162% (121%) | 1.88x |
-| integer gru n=10 sire-prefix | 7.46 | 13.17 | 1.77x | 1.40 | 19% (11%) | 92% (61%) | 1.70x |
-| integer gru n=10 sub | 11.42 | 20.91 | 1.83x | 2.94 | 26% (14%) | 222% (177%) | 1.46x |
-| integer deepsets n=10 none | 0.81 | 1.52 | 1.87x | 0.02 | 2% (1%) | - | 1.33x |
-| mnist gru H=32 pixel | 37.96 | 200.78 | 5.29x | 6.26 | 16% (3%) | - | 5.15x |
-| mnist gru H=32 pixel sire-prefix | 41.03 | 214.54 | 5.23x | 6.29 | 15% (3%) | 14% (5%) | 4.83x |
-| mnist cnn 16/32/128 | 22.42 | 22.42 | 1.00x | 7.62 | 34% (34%) | - | 1.07x |
-| points deepsets n=100 w=32 | 3.28 | 5.16 | 1.58x | 0.55 | 17% (11%) | - | 1.15x |
-| points sire n=100 w=32 | 36.26 | 52.10 | 1.44x | 6.74 | 19% (13%) | 13% (6%) | 1.30x |
-| points deepsets n=1000 w=32 | 35.70 | 48.18 | 1.35x | 5.41 | 15% (11%) | - | 1.46x |
-| points sire n=1000 w=32 | 351.59 | 1216.99 | 3.46x | 65.47 | 19% (5%) | 8% (19%) | 1.53x |
-| integer gru n=10 none: epoch of 50 steps + eval | 171.3 | 349.6 | 2.04x | - | - | - | 1.79x |
-| integer gru n=10 sire-subset: epoch of 50 steps + eval | 364.4 | 765.4 | 2.10x | - | - | - | 1.86x |
-| integer gru n=10 sub: epoch of 50 steps + eval | 503.4 | 1045.0 | 2.08x | - | - | - | 1.99x |
+| parity rnn H=20 | 0.39 | 1.27 | 3.24x | 0.01 | 1% (0%) | - | 2.78x |
+| parity deepsets 100/100 | 0.85 | 1.59 | 1.87x | 0.15 | 18% (9%) | - | 1.77x |
+| integer gru n=5 none | 2.23 | 4.23 | 1.90x | 0.56 | 25% (13%) | - | 1.70x |
+| integer gru n=5 sire-subset | 5.56 | 9.83 | 1.77x | 1.28 | 23% (13%) | 155% (119%) | 1.66x |
+| integer gru n=5 sire-prefix | 4.44 | 6.94 | 1.56x | 0.97 | 22% (14%) | 113% (74%) | 1.59x |
+| integer gru n=5 sub | 6.66 | 11.90 | 1.79x | 1.58 | 24% (13%) | 188% (155%) | 1.54x |
+| integer gru n=10 none | 3.64 | 6.83 | 1.88x | 1.07 | 29% (16%) | - | 1.57x |
+| integer gru n=10 sire-subset | 8.42 | 14.87 | 1.77x | 2.30 | 27% (15%) | 152% (121%) | 1.73x |
+| integer gru n=10 sire-prefix | 6.28 | 10.07 | 1.60x | 1.48 | 24% (15%) | 90% (56%) | 1.57x |
+| integer gru n=10 sub | 10.38 | 18.67 | 1.80x | 3.13 | 30% (17%) | 211% (183%) | 1.71x |
+| integer gru n=30 none | 10.37 | 20.30 | 1.96x | 3.13 | 30% (15%) | - | 1.69x |
+| integer gru n=30 sire-subset | 20.36 | 41.36 | 2.03x | 6.42 | 32% (16%) | 134% (111%) | 1.89x |
+| integer gru n=30 sire-prefix | 14.45 | 25.77 | 1.78x | 3.54 | 24% (14%) | 56% (28%) | 1.77x |
+| integer gru n=30 sub | 30.15 | 58.64 | 1.94x | 9.29 | 31% (16%) | 220% (177%) | 1.76x |
+| integer deepsets n=10 none | 0.78 | 1.51 | 1.93x | 0.02 | 2% (1%) | - | 1.83x |
+| mnist gru H=32 pixel | 41.03 | 212.66 | 5.18x | 6.65 | 16% (3%) | - | 5.41x |
+| mnist gru H=32 pixel sire-prefix | 44.59 | 227.51 | 5.10x | 6.68 | 15% (3%) | 13% (8%) | 5.37x |
+| mnist cnn 16/32/128 | 23.77 | 21.87 | 0.92x | 8.09 | 34% (37%) | - | 0.88x |
+| mnist gru H=128 pixel | 227.56 | 1206.63 | 5.30x | 103.94 | 46% (9%) | - | 2.62x |
+| mnist gru H=128 pixel sire-prefix | 318.84 | 1342.24 | 4.21x | 104.48 | 33% (8%) | 44% (14%) | 2.22x |
+| mnist cnn 32/64/1024 | 68.31 | 75.82 | 1.11x | 37.16 | 54% (49%) | - | 0.83x |
+| points deepsets n=100 w=32 | 2.67 | 4.25 | 1.59x | 0.58 | 22% (14%) | - | 1.14x |
+| points sire n=100 w=32 | 34.81 | 50.82 | 1.46x | 7.16 | 21% (14%) | 12% (8%) | 1.13x |
+| points deepsets n=1000 w=32 | 35.22 | 44.24 | 1.26x | 5.74 | 16% (13%) | - | 0.86x |
+| points sire n=1000 w=32 | 334.09 | 1151.19 | 3.45x | 69.54 | 21% (6%) | 12% (13%) | 2.37x |
+| points deepsets n=100 w=256 | 55.50 | 64.91 | 1.17x | 35.49 | 64% (55%) | - | 1.02x |
+| points sire n=100 w=256 | 660.25 | 733.55 | 1.11x | 452.93 | 69% (62%) | -6% (-4%) | 0.95x |
+| points deepsets n=1000 w=256 | 900.70 | 1040.45 | 1.16x | 353.06 | 39% (34%) | - | 0.76x |
+| points sire n=1000 w=256 | 15,306 | 51,432 | 3.36x | 4128.27 | 27% (8%) | 81% (34%) | - |
 
-What changed between them, each measured alone (A/B on the CPU clock; the same numbers bit for bit unless
-said): the GRU and RNN kernels write each step's gates and state straight into the saved arrays (forward
+The quick rows with both frameworks in one process (`--together`, as 0.9's were timed; `together_quick.json`,
+right after): parity RNN 2.70x, the integer GRU steps at n = 10 1.64-1.83x and its epochs 1.91-2.05x, the
+CNN 0.96x, point-cloud DeepSets 1.61x (100 points) and 1.30x (1,000), the SIRE-GRU 1.38x and 2.85x.
+
+What changed in 0.10, each measured alone (A/B on the CPU clock under load; the quick rows before, at
+483a641, and after, at 4c72d71, are in `figures/bench/apart_0.10_loaded/`; the same numbers bit for bit
+unless said): the GRU and RNN kernels write each step's gates and state straight into the saved arrays (forward
 10-16% faster); Adam as one jitted pass per array (`kernels/adam.py`: 0.22 -> 0.10 ms on the integer GRU,
 0.70 -> 0.24 ms on the CNN); `train()` keeps freed memory (`base/memory.py`: 1,500-4,700 page faults a
 point-cloud DeepSets step before, 6.4 -> 3.8 ms at 100 points); one encoder backward a step (the loss's
 and lambda R's gradients on the encoded inputs summed first, to round-off: point-cloud SIRE-GRU 47 -> 40
 ms); tanh's backward and the equivariant layer's set sum in one pass (`kernels.setpool`: DeepSets 3.5 ->
-2.85 ms at 100 points). Still below the issue's targets: the CNN (1.00x: its layer-2 products are most of
-the step, and OpenBLAS runs them at 75-95 GFLOP/s where PyTorch's oneDNN is faster on the same shapes:
-(12544 x 400) x (400 x 32) 4.3 ms against 3.6, the dW product 4.1 against 2.4, the dx product 3.4 against
-4.1, measured in one process), the point-cloud rows at 1,000 points and width 32 (1.35x; their skinny
-products, K = 64,000 by 32 x 32, run at about 80 GFLOP/s on OpenBLAS) and the SIRE-GRU at 100 points
-(1.44x); the integer GRU steps (1.77-1.93x; their epochs 2.04-2.10x). At the paper's width 256
-(`w256_84e5364.json`, the same conditions, the 12-minute row left out): DeepSets at 100 points 60.1 ms
-against 72.8 (1.21x), at 1,000 points 832 against 1,149 (1.38x), the SIRE-GRU at 100 points 727 against
-747 (1.03x). These rows are products: we reach 57%, 41% and 60% of the matmul limit, PyTorch 47%, 29%
-and 58%. A ratio r needs r times PyTorch's fraction of the limit, so 1.5x on the SIRE-GRU would need 87%
-of the machine's matmul peak for the whole step, more than its largest products reach alone (the GRU's
-per-step (64 x 256) x (256 x 768) and (64 x 768) x (768 x 256) products: 75-77% of the peak, 100 in a row
-in one jitted call, under load): for the BLAS-bound rows the target is out of reach on this library
-stack, and what is left is the BLAS's speed, not ours.
+2.85 ms at 100 points). Below the issue's targets (1.5x on every row, 2x on the integer GRU) in the idle run:
 
-Against 0.8 (the quick rows, `figures/bench/experiments_quick_0.8.json` and `_0.9.json`, two idle runs one after
-the other): the CNN 0.34x -> 0.92x, point-cloud DeepSets at 1000 points 0.75x -> 1.00x, SIRE-GRU at 100 points
-1.02x -> 1.23x, at 1000 points 2.12x -> 2.57x, the integer GRU steps 1.34-1.67x -> 1.61-1.75x, its epochs
-1.79-1.81x -> 1.89-1.98x; no row slower beyond noise (SUB 1.67x -> 1.62x). Below the targets of 1.5x on every
-row (2x for the integer GRU): the CNN, the point-cloud DeepSets rows and the width-256 rows (where both sides
-run BLAS products at about half the peak), and the integer GRU rows. The pixel GRU at H = 128 varied 2x
-between calls of the same step in this run (559 ms for the plain row, 275 ms for the "no regularizer" twin of
-the SIRE row), unexplained; its "regularizer adds" is unreliable.
+- The CNN: 0.92x at the quick preset, 1.11x at the paper's widths. Its layer-2 products are most of the
+  step, and OpenBLAS runs them at 75-95 GFLOP/s where PyTorch's oneDNN is faster on the same shapes:
+  (12544 x 400) x (400 x 32) 4.3 ms against 3.6, the dW product 4.1 against 2.4, the dx product 3.4
+  against 4.1 (one process, loaded).
+- The integer GRU: 2 of its 12 step rows reach 2x (n = 30, SIRE subset 2.03x; the plain step at n = 30
+  1.96x), the rest 1.56-1.94x; its epochs 1.91-2.05x (together). "prefix" SIRE is the lowest (1.56-1.78x):
+  its swapped pairs are two GRU steps of 2N = 256 rows forward and back, as much kernel work per row-step
+  as the model's own, so the regularizer adds 56-113% of the step on our side where the rest of our step
+  is already 1.9x shorter than PyTorch's. A profile of the n = 10 prefix step (cProfile, one core, idle):
+  the two forward and two backward kernel calls take 3.2 of its 5.0 ms, 40-45% of the matmul peak over
+  their recurrent products (per-step products of 128-256 rows at H = 80, with the gate math between
+  them); the Python around them (gathers, the draw, Adam's calls, argument checks) takes the other 1.8.
+- Point clouds at width 32: DeepSets at 1,000 points 1.26x (its skinny products, K = 64,000 by 32 x 32,
+  run at about 80 GFLOP/s on OpenBLAS) and the SIRE-GRU at 100 points 1.46x.
+- Point clouds at the paper's width 256: 1.11-1.17x. At 100 points these rows are products: we reach 64%
+  (DeepSets) and 69% (SIRE-GRU) of the matmul limit, PyTorch 55% and 62%. A ratio r needs r times
+  PyTorch's fraction of the limit, so 1.5x on the SIRE-GRU would need 93% of the machine's matmul peak for
+  the whole step, more than its largest products reach alone (the GRU's per-step (64 x 256) x (256 x 768)
+  and (64 x 768) x (768 x 256) products: 75-77% of the peak, 100 in a row in one jitted call, under load):
+  for these rows the target is out of reach on this library stack. DeepSets at 1,000 points (39% of the
+  limit, PyTorch 34%) is not bound by its products but by the passes over its (64, 1000, 256)
+  activations, 65 MB each.
 
 Where the time goes (profiles of these steps on one core, float32):
 
@@ -212,13 +194,13 @@ Where the time goes (profiles of these steps on one core, float32):
   the forward's 83 ms, the time-major copy of x another 8). numba vectorizes a loop only when it writes
   one array: splitting the gate loops so (0.9) took the pre-activations from 11 to 2.7 us a step and the
   backward down 10-15%. So these rows are bound by memory traffic and per-step work, not FLOPs: the
-  integer GRU reaches about 20% of its matmul limit, the pixel GRU 15%, and 2x of the limit is out of
+  integer GRU reaches 22-32% of its matmul limit, the pixel GRU 15-16%, and 2x of the limit is out of
   reach without storing less per step (recomputing the gates in the backward would trade the 128 MB
   for another product per step; not done).
 - Point clouds at the paper's width 256: the products dominate (the GRU kernel runs at about 58% of the
-  peak, the encoder's 2-D products near it), both sides reach 40-48% of the limit, and both call a BLAS
-  (OpenBLAS here, MKL/oneDNN in PyTorch), so the ratio sits near 1. At 1000 points PyTorch's backward
-  slows on subnormal gradients, which the kernels flush (below), and we are 3x faster.
+  peak, the encoder's 2-D products near it), both sides reach 55-69% of the limit at 100 points, and
+  both call a BLAS (OpenBLAS here, MKL/oneDNN in PyTorch), so the ratio sits near 1. At 1000 points
+  PyTorch's backward slows on subnormal gradients, which the kernels flush (below), and we are 3x faster.
 - Point-cloud DeepSets (0.10): after its products, the step's largest cost was NumPy's argmax along the
   points' axis (66 ms for one (64, 1000, 256) layer, a strided walk; the max alone takes 13), four
   times a step. `kernels/setpool.py` finds the max and its first winner in one pass over the memory
@@ -232,7 +214,6 @@ Where the time goes (profiles of these steps on one core, float32):
   0.82-0.90x -> 0.93-1.00x (its GRU dominates). On the CPU clock (`--clock cpu`, which the time a call
   waits for a busy core does not inflate; `figures/bench/cpu_clock_0.10/`, the quick rows, two pairs):
   DeepSets at 1000 points, width 32, 1.04x / 0.94x -> 1.35x / 1.38x, at 100 points 1.29x -> 1.85x / 1.50x.
-  Not an idle run: the table above is still 0.9's.
 
 The numba path is faster than the reference in every experiment configuration; in the kernel table
 below it loses only at T = 1000, H = 256, where `"auto"` therefore runs the reference.
