@@ -160,10 +160,14 @@ ms); tanh's backward and the equivariant layer's set sum in one pass (`kernels.s
   1.96x), the rest 1.56-1.94x; its epochs 1.91-2.05x (together). "prefix" SIRE is the lowest (1.56-1.78x):
   its swapped pairs are two GRU steps of 2N = 256 rows forward and back, as much kernel work per row-step
   as the model's own, so the regularizer adds 56-113% of the step on our side where the rest of our step
-  is already 1.9x shorter than PyTorch's. A profile of the n = 10 prefix step (cProfile, one core, idle):
-  the two forward and two backward kernel calls take 3.2 of its 5.0 ms, 40-45% of the matmul peak over
-  their recurrent products (per-step products of 128-256 rows at H = 80, with the gate math between
-  them); the Python around them (gathers, the draw, Adam's calls, argument checks) takes the other 1.8.
+  is already 1.9x shorter than PyTorch's. Where a step's time goes (n = 10, CPU time of the kernel calls
+  inside 300 steps, no profiler, under load): the plain step 3.58 ms, of which the GRU kernels 2.50 and
+  the rest (the head, the loss, the embedding's fold, Adam's calls, the batching) 1.08; SIRE prefix 5.97
+  = 3.66 + 2.31, subset 7.98 = 5.65 + 2.33, SUB 10.39 = 7.86 + 2.53. So each regularizer adds 1.2-1.5 ms
+  outside the kernels (the draw, its checks, the gathers, the zero-filled gradient dicts: about 570 more
+  function calls a step, 1,280 in all for prefix), the same at every n: that fixed cost is why the prefix
+  ratio rises with n (1.56x, 1.60x, 1.78x at n = 5, 10, 30). The kernels run their recurrent products
+  at 35-45% of the matmul peak (per-step products of 128-256 rows at H = 80, the gate math between them).
 - Point clouds at width 32: DeepSets at 1,000 points 1.26x (its skinny products, K = 64,000 by 32 x 32,
   run at about 80 GFLOP/s on OpenBLAS) and the SIRE-GRU at 100 points 1.46x.
 - Point clouds at the paper's width 256: 1.11-1.17x. At 100 points these rows are products: we reach 64%
