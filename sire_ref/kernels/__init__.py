@@ -177,7 +177,16 @@ ms); tanh's backward and the equivariant layer's set sum in one pass (`kernels.s
   and (64 x 768) x (768 x 256) products: 75-77% of the peak, 100 in a row in one jitted call, under load):
   for these rows the target is out of reach on this library stack. DeepSets at 1,000 points (39% of the
   limit, PyTorch 34%) is not bound by its products but by the passes over its (64, 1000, 256)
-  activations, 65 MB each.
+  activations, 65 MB each. Tried for these rows and not kept (each the same numbers bit for bit,
+  measured on the CPU clock under load): each equivariant layer's product, correction, tanh and max
+  a few sets at a time, so that a 2 MB chunk stays in cache (`nn.equivariant`), 1.7x faster for a
+  lone layer at (64, 1000, 32), but that gain came from writing in place, not from the chunks (one
+  chunk of all 64 sets as fast), and in the model's step 2 MB chunks were slower than one (30.6
+  against 29.1 ms); tanh written over the layer's output (`activations.forward` in place), 1.8 ms
+  less in DeepSets' forward at 1,000 points (11.6 -> 9.9 ms in one process), within the bench's noise
+  on the whole step (35.8 / 38.4 -> 34.2 / 35.9 ms in two before/after pairs), and the SIRE-GRU with
+  the same encoder at 1,000 points, width 32, slower in both pairs (365 / 389 -> 509 / 473 ms),
+  unexplained (perhaps the heap's reuse of the freed output; not traced).
 
 Where the time goes (profiles of these steps on one core, float32):
 
