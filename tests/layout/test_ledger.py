@@ -88,3 +88,9 @@ def test_the_growth_of_sires_lead_with_the_length_is_the_difference_of_its_leads
         assert not any(r[-1] == "not run" and "scales better" in r[1] for r in rows)
     range_rows = [r for r in ledger.build(str(figures)) if r[0] == "Arithmetic: range (6.2, Fig. 2)"]
     assert any(r[-1] == "not run" and "scales better" in r[1] for r in range_rows)    # one length only
+
+
+def test_a_resumed_runs_cost_counts_every_sitting():
+    """A run resumed from checkpoints has `seconds` of its last sitting only; its epochs' seconds count all."""
+    resumed = {"seconds": 600.0, "epoch_seconds": [1800.0, 1800.0, 1800.0]}
+    assert ledger._seconds([resumed, {"seconds": 1800.0}]) == "2.0 CPU-h"

@@ -89,8 +89,14 @@ def _runs(record, **match):
     return [r for r in record["runs"].values() if all(r["spec"].get(k) == v for k, v in match.items())]
 
 
+def _run_seconds(run):
+    """A run's training time: the sum of its epochs' seconds where its record keeps them, which counts
+    every sitting of a run resumed from checkpoints; else its wall seconds (`seconds`: the last sitting)."""
+    return sum(run["epoch_seconds"]) if run.get("epoch_seconds") else run.get("seconds", 0.0)
+
+
 def _seconds(runs):
-    return _hours(sum(r.get("seconds", 0.0) for r in runs))
+    return _hours(sum(_run_seconds(r) for r in runs))
 
 
 def _best_by_seed(runs):
