@@ -337,7 +337,7 @@ def kept(folder):
         runs = _runs(rec, method="gru", seed=0, length=5) if rec and "runs" in rec else []
         if runs:
             r = runs[0]
-            rows.append((setting, f"{r['test']:.3f}", str(r["epochs_run"]), r["stopped"], f"{r['seconds'] / 60:.1f}", name))
+            rows.append((setting, f"{r['test']:.3f}", str(r["epochs_run"]), r["stopped"], f"{_run_seconds(r) / 60:.1f}", name))
     return rows
 
 
