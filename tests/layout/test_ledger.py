@@ -4,7 +4,7 @@ import json
 import pathlib
 import shutil
 
-from sire_ref.experiments.runner import ledger
+from sire_ref.experiments.runner import ledger, report
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 FIGURES = ROOT / "figures"
@@ -94,3 +94,12 @@ def test_a_resumed_runs_cost_counts_every_sitting():
     """A run resumed from checkpoints has `seconds` of its last sitting only; its epochs' seconds count all."""
     resumed = {"seconds": 600.0, "epoch_seconds": [1800.0, 1800.0, 1800.0]}
     assert ledger._seconds([resumed, {"seconds": 1800.0}]) == "2.0 CPU-h"
+
+
+def test_an_experiments_printed_summary_counts_every_sitting_of_a_resumed_run():
+    """The summary each experiment prints (report.training_summary) prices a run as the ledger does."""
+    spec = {"method": "gru", "lam": 0.0}
+    resumed = {"spec": spec, "epochs_run": 3, "stopped": "plateau", "seconds": 600.0,
+               "epoch_seconds": [1800.0, 1800.0, 1800.0]}
+    text = report.training_summary({"a": resumed, "b": {"spec": spec, "epochs_run": 3, "seconds": 1800.0}})
+    assert text.splitlines()[-1].endswith("| plateau 1/2 | 60.0 min")     # (90 + 30) / 2 minutes

@@ -25,7 +25,7 @@ import numpy as np
 
 from ...base.io import read_json, write_bytes
 from .. import half_range as half_range_experiment
-from .report import paired_difference, select, verdict
+from .report import paired_difference, run_seconds, select, verdict
 
 TOLERANCE = 0.01          # a reported accuracy is reproduced when ours >= paper - TOLERANCE
 MIN_SEEDS = 3             # a bootstrap interval over fewer seeds is no interval: at most "direction only"
@@ -89,14 +89,8 @@ def _runs(record, **match):
     return [r for r in record["runs"].values() if all(r["spec"].get(k) == v for k, v in match.items())]
 
 
-def _run_seconds(run):
-    """A run's training time: the sum of its epochs' seconds where its record keeps them, which counts
-    every sitting of a run resumed from checkpoints; else its wall seconds (`seconds`: the last sitting)."""
-    return sum(run["epoch_seconds"]) if run.get("epoch_seconds") else run.get("seconds", 0.0)
-
-
 def _seconds(runs):
-    return _hours(sum(_run_seconds(r) for r in runs))
+    return _hours(sum(run_seconds(r) for r in runs))
 
 
 def _best_by_seed(runs):
@@ -337,7 +331,7 @@ def kept(folder):
         runs = _runs(rec, method="gru", seed=0, length=5) if rec and "runs" in rec else []
         if runs:
             r = runs[0]
-            rows.append((setting, f"{r['test']:.3f}", str(r["epochs_run"]), r["stopped"], f"{_run_seconds(r) / 60:.1f}", name))
+            rows.append((setting, f"{r['test']:.3f}", str(r["epochs_run"]), r["stopped"], f"{run_seconds(r) / 60:.1f}", name))
     return rows
 
 

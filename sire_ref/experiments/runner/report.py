@@ -113,18 +113,25 @@ def order_table(best, methods, lengths):
     return text
 
 
+def run_seconds(run):
+    """A run's training time: the sum of its epochs' seconds where its record keeps them, which counts
+    every sitting of a run resumed from checkpoints; else its wall seconds (`seconds`: the last sitting)."""
+    return sum(run["epoch_seconds"]) if run.get("epoch_seconds") else run.get("seconds", 0.0)
+
+
 def training_summary(results, key=("method", "lam")):
     """Text lines: per (method, lambda), the epochs each run trained, how many stopped on the
-    plateau criterion (train.TrainConfig.plateau_patience), and the wall time of the runs."""
+    plateau criterion (train.TrainConfig.plateau_patience), and the training time per run (run_seconds:
+    every sitting of a resumed run)."""
     groups = {}
     for r in results.values():
         groups.setdefault(tuple(r["spec"][k] for k in key), []).append(r)
     lines = ["training: epochs per run, runs stopped at a plateau (else at the epoch limit), "
-             "wall time per run"]
+             "training time per run (every sitting)"]
     for k, rs in sorted(groups.items()):
         plateau = sum(r.get("stopped") == "plateau" for r in rs)
         lines.append(f"  {k[0]:<9} lambda {k[1]:<6g} epochs {', '.join(str(r.get('epochs_run')) for r in rs)}"
-                     f" | plateau {plateau}/{len(rs)} | {np.mean([r['seconds'] for r in rs]) / 60:.1f} min")
+                     f" | plateau {plateau}/{len(rs)} | {np.mean([run_seconds(r) for r in rs]) / 60:.1f} min")
     return "\n".join(lines)
 
 
