@@ -103,3 +103,19 @@ def test_an_experiments_printed_summary_counts_every_sitting_of_a_resumed_run():
                "epoch_seconds": [1800.0, 1800.0, 1800.0]}
     text = report.training_summary({"a": resumed, "b": {"spec": spec, "epochs_run": 3, "seconds": 1800.0}})
     assert text.splitlines()[-1].endswith("| plateau 1/2 | 60.0 min")     # (90 + 30) / 2 minutes
+
+
+def test_sire_helps_optimization_is_the_paired_difference_of_training_accuracy(tmp_path):
+    """Section 7's claim in words: SIRE's training accuracy minus the GRU's, per seed, in each setting."""
+    figures = tmp_path / "figures"
+    shutil.copytree(FIGURES, figures)
+    path = figures / "n20" / "half_range.json"
+    record = json.loads(path.read_text())
+    gru = {r["spec"]["seed"]: r["train"] for r in record["runs"].values() if r["spec"]["lam"] == 0.0}
+    for shift, expected in ((+0.05, "reproduced"), (-0.05, "not reproduced")):
+        for run in record["runs"].values():           # SIRE's training accuracy = the GRU's + shift on every seed
+            if run["spec"]["lam"] == 0.01:
+                run["train"] = gru[run["spec"]["seed"]] + shift
+        path.write_text(json.dumps(record))
+        rows = [r for r in ledger.build(str(figures)) if r[0] == "Claims in words (7)" and "n = 20, lambda" in r[1]]
+        assert len(rows) == 1 and rows[0][3].startswith(f"{shift:+.3f} [") and rows[0][-1] == expected, rows
