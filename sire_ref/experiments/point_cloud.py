@@ -281,7 +281,7 @@ def main(argv=None):
                {"args": {k: v for k, v in vars(args).items()}, "table": text, "paper": PAPER,
                 "provenance": provenance(),
                 "runs": run_records(results, ("spec", "val", "test", "train", "epochs_run", "stopped", "seconds",
-                                              "val_curve"))})
+                                              "epoch_seconds", "val_curve"))})
     print(f"wrote {args.out}/point_cloud_{kind}.json and {figure}")
     return 0
 

@@ -96,6 +96,12 @@ def test_a_resumed_runs_cost_counts_every_sitting():
     assert ledger._seconds([resumed, {"seconds": 1800.0}]) == "2.0 CPU-h"
 
 
+def test_a_sweeps_record_keeps_what_prices_every_sitting_of_its_runs():
+    resumed = {"spec": {}, "seconds": 600.0, "epoch_seconds": [1800.0, 1800.0], "curve": [0.5, 0.4]}
+    kept = report.run_records({"a": resumed})["a"]
+    assert report.run_seconds(kept) == 3600.0 and "curve" not in kept
+
+
 def test_an_experiments_printed_summary_counts_every_sitting_of_a_resumed_run():
     """The summary each experiment prints (report.training_summary) prices a run as the ledger does."""
     spec = {"method": "gru", "lam": 0.0}

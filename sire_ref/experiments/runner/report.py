@@ -28,7 +28,7 @@ def _rank(run):
 
 
 RUN_FIELDS = ("spec", "val", "test", "train", "val_mse", "test_mse", "test_single_order", "best_epoch",
-              "epochs_run", "stopped", "seconds")
+              "epochs_run", "stopped", "seconds", "epoch_seconds")    # epoch_seconds: every sitting (run_seconds)
 
 
 def run_records(results, fields=RUN_FIELDS):
