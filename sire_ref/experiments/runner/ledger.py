@@ -136,7 +136,7 @@ def arithmetic(ledger):
             by_n = {n: _arithmetic_rows(ledger, section, task, rec, name, n) for n in rec["args"]["lengths"]}
             by_task.update({(task, n): (runs, name) for n, runs in by_n.items()})
             if task != "variance" and len(by_n) > 1:
-                _arithmetic_growth(ledger, section, by_n, name)
+                _arithmetic_growth(ledger, section, by_n, name, _setting(rec))
                 grown.add(task)
     for n in sorted({n for (t, n) in by_task if t == "sum"} & {n for (t, n) in by_task if t == "range"}):
         (s_runs, s_name), (r_runs, r_name) = by_task[("sum", n)], by_task[("range", n)]
@@ -158,22 +158,29 @@ def _arithmetic_rows(ledger, section, task, rec, name, n):
     seeds = sorted(runs["sire"])
     sire = [runs["sire"][s][metric] for s in seeds]
     cost = _seconds(_runs(rec, length=n))
+    setting = _setting(rec)
     if not lower:
-        ledger.training(f"{task}, n = {n}", name, runs["sire"], runs["gru"])
+        ledger.training(f"{task}, n = {n}, {setting}", name, runs["sire"], runs["gru"])
     for base, label in (("gru", "the GRU"), ("deepsets", "DeepSets"), ("pisgd", "pi-SGD")):
         if not runs[base]:
             continue
         other = [runs[base][s][metric] for s in seeds]
         what = "MSE below" if lower else "accuracy above"
         owner = label + ("'" if label.endswith("s") else "'s")
-        ledger.compare(section, f"n = {n}: SIRE's test {what} {owner} ({'MSE' if lower else 'accuracy'}: "
+        ledger.compare(section, f"n = {n}: SIRE's test {what} {owner} ({setting}; {'MSE' if lower else 'accuracy'}: "
                                 f"SIRE {_stats(sire)}; {label} {_stats(other)})",
                        "SIRE ahead (Fig. 2; values not in the text)", other if lower else sire,
                        sire if lower else other, cost, name)
     return runs
 
 
-def _arithmetic_growth(ledger, section, by_n, name):
+def _setting(rec):
+    """What sets a sweep's record apart from the others of its task: its preset and its stopping rule."""
+    args = rec["args"]
+    return f"{args['preset']} preset, plateau patience {args['plateau_patience']}"
+
+
+def _arithmetic_growth(ledger, section, by_n, name, setting):
     """Fig. 2's message, "SIRE scales better to larger set sizes": SIRE's lead over pi-SGD and DeepSets
     (test accuracy, SIRE - baseline, per seed) at the longest length of one record minus at its
     shortest, so that every other setting is the same. by_n: {n: {method: {seed: run}}}. The runs at
@@ -185,8 +192,8 @@ def _arithmetic_growth(ledger, section, by_n, name):
             continue
         lead = {n: [by_n[n]["sire"][s]["test"] - by_n[n][base][s]["test"] for s in seeds] for n in (short, long)}
         ledger.compare(section, f"SIRE's lead over {label} grows from n = {short} to n = {long} (lead at n = {long} "
-                                f"{np.mean(lead[long]):+.3f}, at n = {short} {np.mean(lead[short]):+.3f}; the difference, "
-                                f"seeds paired by index)", GROWTH_PAPER, lead[long], lead[short], "-", name)
+                                f"{np.mean(lead[long]):+.3f}, at n = {short} {np.mean(lead[short]):+.3f}; {setting}; the "
+                                f"difference, seeds paired by index)", GROWTH_PAPER, lead[long], lead[short], "-", name)
 
 
 def half_range(ledger):
@@ -322,7 +329,8 @@ def words(ledger):
 
 HALF_RANGE_PAPER = {lam: {n: (float(text.split()[0]), text) for n, text in by_n.items()}   # Table 2: (value, as printed)
                     for lam, by_n in half_range_experiment.PAPER.items()}
-ARITHMETIC_RECORDS = ("arithmetic_{task}.json", "paper/arithmetic_{task}.json")   # n = 5 (quick), n = 5 and 20
+ARITHMETIC_RECORDS = ("arithmetic_{task}.json", "paper/arithmetic_{task}.json",     # n = 5 (quick), n = 5 (paper)
+                      "paper_p10/arithmetic_{task}.json")                          # n = 5 and 20, patience 10
 GROWTH_PAPER = "SIRE ahead, more so at larger n (Fig. 2)"
 HALF_RANGE_RECORDS = ("half_range.json", "n20/half_range.json")                     # n = 10 (quick), n = 20
 MNIST_RECORDS = (("full_data/perturbed_mnist.json", "all training digits, width 32, each run to its plateau"),
