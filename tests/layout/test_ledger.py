@@ -73,18 +73,18 @@ def _record_at_two_lengths(record, n, sire_shift):
 def test_the_growth_of_sires_lead_with_the_length_is_the_difference_of_its_leads(tmp_path):
     figures = tmp_path / "figures"
     shutil.copytree(FIGURES, figures)
-    (figures / "paper").mkdir(exist_ok=True)
+    (figures / "paper_p10").mkdir(exist_ok=True)
     short = json.loads((FIGURES / "arithmetic_sum.json").read_text())
     for shift, expected in ((+0.1, "direction only"), (-0.1, "not reproduced")):
         # SIRE's every run 0.1 better (worse) at n = 20 than at n = 5, the baselines unchanged: its lead grows
         # (shrinks) by exactly 0.1 on every seed
-        (figures / "paper" / "arithmetic_sum.json").write_text(json.dumps(_record_at_two_lengths(short, 20, shift)))
+        (figures / "paper_p10" / "arithmetic_sum.json").write_text(json.dumps(_record_at_two_lengths(short, 20, shift)))
         rows = [r for r in ledger.build(str(figures)) if r[0] == "Arithmetic: sum (6.2, Fig. 2)"]
         grows = [r for r in rows if "grows" in r[1]]
         assert [r[1].split(" grows")[0] for r in grows] == ["SIRE's lead over pi-SGD", "SIRE's lead over DeepSets"]
         for row in grows:
             assert row[3].startswith(f"{shift:+.3f} (2 seeds"), row
-            assert row[-1] == expected and row[5] == "paper/arithmetic_sum.json"
+            assert row[-1] == expected and row[5] == "paper_p10/arithmetic_sum.json"
         assert not any(r[-1] == "not run" and "scales better" in r[1] for r in rows)
     range_rows = [r for r in ledger.build(str(figures)) if r[0] == "Arithmetic: range (6.2, Fig. 2)"]
     assert any(r[-1] == "not run" and "scales better" in r[1] for r in range_rows)    # one length only
