@@ -145,13 +145,19 @@ def test_convnet_gradients_with_dropout_mask():
         assert nonzero_relative_error(grads[k], numeric[k]) < TOL, k
 
 
+# kernels.conv's two backwards: ROUTED_CHANNELS 1 routes both layers, a huge one takes the dense way for both
+BACKWARDS = pytest.mark.parametrize("routed_channels", [1, 10 ** 9], ids=["routed", "dense"])
+
+
+@BACKWARDS
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
-def test_convnet_kernels_equal_the_reference(monkeypatch, dtype, tol):
+def test_convnet_kernels_equal_the_reference(monkeypatch, dtype, tol, routed_channels):
     """The channels-last kernels (kernels.conv) against nn.conv / nn.pool at the quick preset's
     shape class: 5 images in chunks of 2 (a remainder chunk), nonzero biases, logits and every
-    gradient; float32 against the float64 reference."""
+    gradient; float32 against the float64 reference; each backward on both layers."""
     from sire_ref.kernels import conv as kernel
     monkeypatch.setattr(kernel, "CHUNK_BYTES", 2 * 28 * 28 * 25 * np.dtype(dtype).itemsize)
+    monkeypatch.setattr(kernel, "ROUTED_CHANNELS", routed_channels)
     rng = np.random.default_rng(11)
     reference, fast = ConvNet((4, 6), 8, backend=None), ConvNet((4, 6), 8, backend="numba")
     params = {k: v + 0.05 for k, v in reference.init(rng).items()}        # nonzero biases
@@ -168,12 +174,14 @@ def test_convnet_kernels_equal_the_reference(monkeypatch, dtype, tol):
         assert grads_fast[k].dtype == dtype and nonzero_relative_error(grads_fast[k], grads[k]) < tol, k
 
 
+@BACKWARDS
 @pytest.mark.parametrize("bias", [0.3, -0.3])
-def test_conv_block_kernel_routes_ties_and_dead_windows_as_the_reference(bias):
+def test_conv_block_kernel_routes_ties_and_dead_windows_as_the_reference(monkeypatch, bias, routed_channels):
     """A constant image makes every interior pooling window a tie (the first entry wins, as
     PyTorch) and, with bias -0.3, windows dead (relu 0: no gradient); dx shows where each
-    gradient went. kernels.conv's block (channels-last) against nn.conv, relu, nn.pool."""
+    gradient went. kernels.conv's block (channels-last, each backward) against nn.conv, relu, nn.pool."""
     from sire_ref.kernels import conv as kernel
+    monkeypatch.setattr(kernel, "ROUTED_CHANNELS", routed_channels)
     rng = np.random.default_rng(12)
     params = conv.init(3, 4, 3, rng)
     params["bias"][:] = bias
