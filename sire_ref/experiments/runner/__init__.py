@@ -1,6 +1,7 @@
 r"""What every experiment shares: `cli` (the common command line), `sweep` (runs in parallel, on a local
 Dask cluster or one you pass), `report` (tables, selection, paired differences, figures, provenance) and
-`ledger` (the reproduction ledger `figures/README.md`, generated from the records).
+`ledger` (the reproduction ledger `figures/README.md`, generated from the records) with `run_tables` (the
+experiment pages' tables of every run a verdict rests on, generated from the same records).
 
 ## Sweeps on a cluster (Dask)
 

@@ -3,11 +3,12 @@ r"""The reproduction ledger: every claim of the paper beside what our committed 
     python -m sire_ref ledger [--figures DIR] [--check]
 
 Reads the experiments' JSON records in figures/ (each written by its experiment's command) and
-writes figures/README.md (and the table at a glance in the top README.md): one row per claim of the paper (a figure panel, a table row at each size
+writes figures/README.md: one row per claim of the paper (a figure panel, a table row at each size
 we ran, or a claim made in words), with the paper's value, ours (mean (std) over seeds), the cost,
-the record it comes from and a verdict. --check writes nothing and exits 1 when the committed page
-differs from what the records give (the tests run it), so no number on the page can drift from
-its record.
+the record it comes from and a verdict. It also writes the table at a glance in the top README.md
+and the experiment pages' tables of runs (`run_tables`). --check writes nothing and exits 1 when a
+page differs from what the records give (the tests run it), so no number on these pages can drift
+from its record.
 
 Verdicts. A comparison of two methods is the paired per-seed difference (same seeds, same data)
 with its 95% bootstrap interval (report.paired_difference): "reproduced" when the interval lies on
@@ -26,6 +27,7 @@ import numpy as np
 from ...base.io import read_json, write_bytes
 from .. import half_range as half_range_experiment
 from .. import perturbed_mnist as mnist_experiment
+from . import run_tables
 from .report import paired_difference, run_seconds, select, verdict
 
 TOLERANCE = 0.01          # a reported accuracy is reproduced when ours >= paper - TOLERANCE
@@ -458,6 +460,10 @@ def main(argv=None):
                                 os.path.normpath(os.path.join(args.figures, os.pardir, "README.md")))
     readme = open(readme_path).read()
     pages = {ledger_path: render(rows) + render_kept(kept(args.figures)), readme_path: with_glance(readme, rows)}
+    for _, name in PAGES[:-1]:                  # the experiment pages' tables of runs (run_tables)
+        path = os.path.join(args.figures, name)
+        if os.path.exists(path):
+            pages[path] = run_tables.fill(open(path).read(), args.figures, name)
     stale = [path for path, page in pages.items()
              if not os.path.exists(path) or open(path).read() != page]
     if args.check:
