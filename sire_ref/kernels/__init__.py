@@ -69,11 +69,14 @@ tokens (each a synchronization on a GPU) are skipped inside the loop. What the s
 
 The CNN baseline has a CPU fast path too (`kernels/conv.py`, `ConvNet(..., backend="auto")`): the conv
 blocks run channels-last, in chunks of a few images whose im2col columns stay in cache from the copy
-through the one GEMM to the fused bias, relu and max-pool; the backward recomputes each chunk's
-columns instead of storing k^2 copies of the input (20 MB at the quick preset, which made the step
-memory-bound). The step at the quick preset went from 41 ms to 28 ms, about PyTorch's (oneDNN) time
-on one thread; the layer-2 products alone run at about 100 GFLOP/s, 2/3 of the matmul peak, and are
-half the step.
+through the one GEMM to the fused bias, relu and max-pool. The backward of a block with 4 or more
+input channels (the second layer) routes each live pooled gradient straight into dW and dx: after
+relu and max-pool only the winner of a live window carries a gradient, at most one conv output in
+four, so the sums over those winners are at most a quarter of the dense products' FLOPs and need no
+columns, no dy and no col2im. The first layer (one channel: a window row is 5 numbers) keeps the dense
+way, recomputing each chunk's columns instead of storing k^2 copies of the input (20 MB at the quick
+preset, which made the step memory-bound). The FLOP limit printed for the CNN counts the dense
+products, so its fraction can exceed what the routed backward needs.
 
 ```bash
 python -m sire_ref bench --experiments   # every experiment's full training step vs PyTorch, about 1 minute
@@ -152,10 +155,16 @@ and lambda R's gradients on the encoded inputs summed first, to round-off: point
 ms); tanh's backward and the equivariant layer's set sum in one pass (`kernels.setpool`: DeepSets 3.5 ->
 2.85 ms at 100 points). Below the issue's targets (1.5x on every row, 2x on the integer GRU) in the idle run:
 
-- The CNN: 0.92x at the quick preset, 1.11x at the paper's widths. Its layer-2 products are most of the
-  step, and OpenBLAS runs them at 75-95 GFLOP/s where PyTorch's oneDNN is faster on the same shapes:
-  (12544 x 400) x (400 x 32) 4.3 ms against 3.6, the dW product 4.1 against 2.4, the dx product 3.4
-  against 4.1 (one process, loaded).
+- The CNN: 0.92x at the quick preset, 1.11x at the paper's widths in this table. Its layer-2 products
+  were most of the step, and OpenBLAS runs them at 75-95 GFLOP/s where PyTorch's oneDNN is faster on the
+  same shapes: (12544 x 400) x (400 x 32) 4.3 ms against 3.6, the dW product 4.1 against 2.4, the dx
+  product 3.4 against 4.1 (one process, loaded). After 0.10 the layer-2 backward is routed (above), and
+  two idle before/after pairs on a later machine of this kind (a slower one: matmul peak 65-81 GFLOP/s;
+  before at 7f8e71f; `figures/bench/cnn_routed_idle/`) give the quick CNN 1.18x / 1.19x -> 1.44x /
+  1.45x and the paper's widths 1.40x / 1.37x -> 1.65x / 1.62x (our step 41.4 / 39.6 -> 32.4 / 32.7 ms
+  and 117 / 108 -> 98 / 109 ms). That machine's ratios before the change are above this table's, so
+  read the gain (x1.22 quick, x1.18 paper), not the level: on this table's machine it would put the
+  quick CNN near 1.1x and the paper's near 1.3x.
 - The integer GRU: 2 of its 12 step rows reach 2x (n = 30, SIRE subset 2.03x; the plain step at n = 30
   1.96x), the rest 1.56-1.94x; its epochs 1.91-2.05x (together). "prefix" SIRE is the lowest (1.56-1.78x):
   its swapped pairs are two GRU steps of 2N = 256 rows forward and back, as much kernel work per row-step
@@ -190,6 +199,11 @@ ms); tanh's backward and the equivariant layer's set sum in one pass (`kernels.s
 
 Where the time goes (profiles of these steps on one core, float32):
 
+- CNN (quick preset), after 0.10: where the routed step's 32 ms go (cProfile of the bench's step,
+  idle, 50 steps): the routed layer-2 backward 10.9 ms (about 10 GFLOP/s of useful work: ten short
+  loops of 80 values per live window; FMA contraction and a two-pass order, dW then dx, measured no
+  faster), the forward's GEMMs 7.5, im2col 6.2 (the forward's chunks and the first layer's backward),
+  the first layer's dense backward 1.6 and its pool backward 1.4. Before:
 - CNN (quick preset): the step went from 41 ms to 28 ms when its conv blocks moved to
   `kernels/conv.py`; PyTorch (oneDNN) takes 24-27 ms. What is left: the second layer's three products
   (about 9.5 ms at 100 GFLOP/s, 2/3 of the peak), im2col in the forward and again in the backward
