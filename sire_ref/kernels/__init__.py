@@ -197,6 +197,19 @@ ms); tanh's backward and the equivariant layer's set sum in one pass (`kernels.s
   the same encoder at 1,000 points, width 32, slower in both pairs (365 / 389 -> 509 / 473 ms),
   unexplained (perhaps the heap's reuse of the freed output; not traced).
 
+The ratios depend on the machine. A later machine of this kind (2 vCPU AMD EPYC with AVX2 but no
+AVX-512: OpenBLAS picks its Haswell kernels, matmul peak 77 GFLOP/s against 150; NumPy's tanh is then
+scalar, 5.7 ms on a (64, 1000, 32) float32 array where the kernels' rational tanh takes 1.1), idle, after
+the routed CNN backward (`figures/bench/idle_after0.10_688b479/apart.json`, every row but the
+point-cloud SIRE-GRU at 1,000 points and width 256): below the targets there are the integer GRU's
+"prefix" rows (1.75x, 1.61x, 1.91x at n = 5, 10, 30) and its SUB rows (1.94x, 1.88x, 1.97x), while
+its plain and "subset" rows reach 2.04-2.36x; the quick CNN 1.44x (the paper's widths 1.69x); the
+pixel GRU at width 128 without a regularizer 1.19x (with SIRE 1.60x: the plain step, 764 ms, timed
+slower than the one that does more work, 577 ms; not traced); point clouds at width 256 and 100
+points 1.16x (DeepSets) and 1.22x (the SIRE-GRU). Every other row is at or above its target:
+parity 2.46x and 1.79x, the pixel GRU at width 32 3.67x and 4.30x, point clouds at width 32
+1.55-1.98x, DeepSets at 1,000 points and width 256 1.67x.
+
 Where the time goes (profiles of these steps on one core, float32):
 
 - CNN (quick preset), after 0.10: where the routed step's 32 ms go (cProfile of the bench's step,
