@@ -16,8 +16,9 @@ in chunks of a few images, so that each chunk's columns (k k times the chunk's p
 from im2col through the product and the pooling (measured: the whole-batch columns, 20 MB at the
 quick preset, made the step memory-bound and 30% slower).
 
-The backward has two ways to the same sums. So dy = d(loss)/dy is nonzero only at the winners of
-live windows (p > 0), at most one conv output in four. With (r, s) = the winner of window (b, i, j, f):
+The backward has two ways to the same sums. After relu and the pool, dy = d(loss)/dy is nonzero only
+at the winners of live windows (p > 0), at most one conv output in four (the windows do not overlap).
+With (r, s) = the winner of window (b, i, j, f):
 
     dW[f, u, v, c] = sum_{b, i, j: p > 0} dp[b, i, j, f] xpad[b, r + u, s + v, c]
     dxpad[b, r + u, s + v, c] += dp[b, i, j, f] W[f, u, v, c]           db[f] = sum_{p > 0} dp
