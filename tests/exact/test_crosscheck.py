@@ -159,6 +159,7 @@ def test_empty_work_or_a_non_finite_tolerance_is_refused(kwargs, message):
     (lambda p, x, L, d: x.chunk(3, dim=-1), r"fn raised AttributeError.*framework='jax': is fn written for jax\?"),
 ])
 def test_a_broken_contract_is_named_with_what_fn_returned(fn, message):
+    require_framework("jax")
     with pytest.raises(crosscheck.ContractError, match=message):
         crosscheck.check(fn, "jax", kind="sire", cell="rnn", problems=ONE, log=None)
 
