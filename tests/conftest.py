@@ -5,7 +5,7 @@ test tiers: every test is marked with its folder's tier, so `pytest -m exact` ru
     properties   Hypothesis property tests and the numerical proofs
     experiments  the training loop and seconds-long smoke runs of the experiment commands
     tools        gradcheck, bench, gpucheck commands
-    layout       the package's import floors
+    layout       the import floors; the ledger, the README table and the pages' tables of runs against their records
     data         loaders on the real files in <repo root>/../shared/data, and on broken files
     docs         the annotated notes, built and checked in headless Chromium
 `slow` marks the tests that start subprocesses or train (pytest -m "not slow" skips them).
