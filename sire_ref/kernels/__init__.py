@@ -205,7 +205,9 @@ point-cloud SIRE-GRU at 1,000 points and width 256): below the targets there are
 "prefix" rows (1.75x, 1.61x, 1.91x at n = 5, 10, 30) and its SUB rows (1.94x, 1.88x, 1.97x), while
 its plain and "subset" rows reach 2.04-2.36x; the quick CNN 1.44x (the paper's widths 1.69x); the
 pixel GRU at width 128 without a regularizer 1.19x (with SIRE 1.60x: the plain step, 764 ms, timed
-slower than the one that does more work, 577 ms; not traced); point clouds at width 256 and 100
+slower than the one that does more work, 577 ms; rerun alone, idle, the two rows gave 497 ms, 1.63x,
+and 814 ms, 1.23x, `apart_mnist_h128_rerun.json`: at width 128 these rows swing by half between runs
+on this machine, not traced); point clouds at width 256 and 100
 points 1.16x (DeepSets) and 1.22x (the SIRE-GRU). Every other row is at or above its target:
 parity 2.46x and 1.79x, the pixel GRU at width 32 3.67x and 4.30x, point clouds at width 32
 1.55-1.98x, DeepSets at 1,000 points and width 256 1.67x.
