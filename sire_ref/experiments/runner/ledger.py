@@ -28,7 +28,7 @@ from ...base.io import read_json, write_bytes
 from .. import half_range as half_range_experiment
 from .. import perturbed_mnist as mnist_experiment
 from . import run_tables
-from .report import paired_difference, run_seconds, select, verdict
+from .report import paired_difference, run_seconds, runs_matching, select, verdict
 
 TOLERANCE = 0.01          # a reported accuracy is reproduced when ours >= paper - TOLERANCE
 MIN_SEEDS = 3             # a bootstrap interval over fewer seeds is no interval: at most "direction only"
@@ -98,7 +98,7 @@ class Ledger:
 
 def _runs(record, **match):
     """The runs of a record whose spec matches every key=value."""
-    return [r for r in record["runs"].values() if all(r["spec"].get(k) == v for k, v in match.items())]
+    return runs_matching(record, match)
 
 
 def _seconds(runs):

@@ -8,6 +8,11 @@ import numpy as np
 from ...base.io import save_figure
 
 
+def runs_matching(record, match):
+    """The runs of a sweep's record whose spec has every key = value of `match` (a dict)."""
+    return [r for r in record["runs"].values() if all(r["spec"].get(k) == v for k, v in match.items())]
+
+
 def select(runs, key=("method", "length", "seed")):
     """The best run on VALIDATION per `key` (its spec's fields) among its lambdas: {key tuple: run}.
 
