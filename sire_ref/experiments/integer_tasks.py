@@ -209,6 +209,10 @@ def add_arguments(p, shown):
     p.add_argument("--dtype", choices=("float32", "float64"), default=None,
                    help=f"training precision ({shown('dtype')})")
     p.add_argument("--n-train", type=cli.positive_int, default=None, help=f"training sequences ({shown('n_train')})")
+    p.add_argument("--n-val", type=cli.positive_int, default=None,
+                   help=f"validation sequences, which choose lambda and find the plateau ({shown('n_val')})")
+    p.add_argument("--n-test", type=cli.positive_int, default=None,
+                   help=f"test sequences, also those the order-sensitivity diagnosis reads ({shown('n_test')})")
     p.add_argument("--lr", type=cli.positive_float, default=None, help=f"Adam learning rate ({shown('lr')})")
     p.add_argument("--rho-hidden", type=cli.nonnegative_int, default=100,
                    help="tanh units of rho between the GRU's last state and the output, as the Janossy-pooling "

@@ -41,8 +41,10 @@ from ...base.io import CorruptFileError, digest, read_record, write_record
 FORMAT = 2              # 2: records with spec, format and checksum
 CONNECT_TIMEOUT = 5     # seconds to reach an external scheduler
 SCHEDULER_ENV = "SIRE_REF_SCHEDULER"
-# A worker whose scheduler vanished (this process was killed) closes after this many seconds.
-WORKER_DEATH_TIMEOUT = 5
+# Dask's nanny waits this long for an embedded worker process to start, and a worker that lost its
+# scheduler closes after it. Generous: a loaded machine took over 5 s to start one (imports). When
+# this process dies its workers exit at once anyway (distributed's parent-alive pipe).
+WORKER_DEATH_TIMEOUT = 60
 
 
 class SweepFailed(RuntimeError):
