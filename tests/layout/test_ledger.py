@@ -86,6 +86,9 @@ def test_the_growth_of_sires_lead_with_the_length_is_the_difference_of_its_leads
             assert row[3].startswith(f"{shift:+.3f} (2 seeds"), row
             assert row[-1] == expected and row[5] == "paper_p10/arithmetic_sum.json"
         assert not any(r[-1] == "not run" and "scales better" in r[1] for r in rows)
+        assert rows[:2] == grows                     # Fig. 2's message leads its section, pi-SGD first
+        glance = ledger.glance(ledger.build(str(figures))).splitlines()
+        assert "| Arithmetic: sum (6.2, Fig. 2) | SIRE's lead over pi-SGD grows" in "\n".join(glance)
     range_rows = [r for r in ledger.build(str(figures)) if r[0] == "Arithmetic: range (6.2, Fig. 2)"]
     assert any(r[-1] == "not run" and "scales better" in r[1] for r in range_rows)    # one length only
 

@@ -52,28 +52,37 @@ class Ledger:
     """Rows of the page, built from the records in `folder`."""
 
     def __init__(self, folder):
-        self.folder, self.rows = folder, []
+        self.folder, self.rows, self.leads = folder, [], []
         self.trained = []      # (setting, record, SIRE's training metric per seed, the GRU's): read by `words`
 
     def record(self, name):
         path = os.path.join(self.folder, name)
         return read_json(path) if os.path.exists(path) else None
 
-    def add(self, section, claim, paper, ours, cost, record, verdict_text):
+    def add(self, section, claim, paper, ours, cost, record, verdict_text, lead=False):
+        """One row. lead: a claim that is the message of the paper's figure or table (Fig. 2: SIRE's lead
+        grows with n; Table 2: lambda 0.01 beats 0), put before the section's other rows (after its
+        earlier lead rows), so that the table at a glance shows it."""
         if verdict_text not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict_text!r}")
-        self.rows.append((section, claim, paper, ours, cost, record, verdict_text))
+        row = (section, claim, paper, ours, cost, record, verdict_text)
+        if not lead:
+            self.rows.append(row)
+            return
+        at = next((i for i, r in enumerate(self.rows) if r[0] == section and r not in self.leads), len(self.rows))
+        self.rows.insert(at, row)
+        self.leads.append(row)
 
-    def compare(self, section, claim, paper, a, b, cost, record, sign=+1):
-        """A paired per-seed comparison a - b (lists over the same seeds), paper's sign `sign`."""
+    def compare(self, section, claim, paper, a, b, cost, record, sign=+1, lead=False):
+        """A paired per-seed comparison a - b (lists over the same seeds), paper's sign `sign`; lead: as in add."""
         if len(a) < MIN_SEEDS:
             d = float(np.mean(np.asarray(a) - np.asarray(b)))
             self.add(section, claim, paper, f"{d:+.3f} ({len(a)} seed{'s' if len(a) > 1 else ''}: too few for an "
                                             f"interval)", cost, record,
-                     "direction only" if sign * d > 0 else "not reproduced")
+                     "direction only" if sign * d > 0 else "not reproduced", lead)
             return
         d = paired_difference(a, b)
-        self.add(section, claim, paper, f"{_diff_text(d)}, {d['n']} seeds", cost, record, verdict(d, sign))
+        self.add(section, claim, paper, f"{_diff_text(d)}, {d['n']} seeds", cost, record, verdict(d, sign), lead)
 
     def value(self, section, claim, paper_value, paper_text, ours, cost, record, higher=True):
         """A value the paper reports: reproduced when ours is as good, within TOLERANCE."""
@@ -196,7 +205,8 @@ def _arithmetic_growth(ledger, section, by_n, name, setting):
         lead = {n: [by_n[n]["sire"][s]["test"] - by_n[n][base][s]["test"] for s in seeds] for n in (short, long)}
         ledger.compare(section, f"SIRE's lead over {label} grows from n = {short} to n = {long} (lead at n = {long} "
                                 f"{np.mean(lead[long]):+.3f}, at n = {short} {np.mean(lead[short]):+.3f}; {setting}; the "
-                                f"difference, seeds paired by index)", GROWTH_PAPER, lead[long], lead[short], "-", name)
+                                f"difference, seeds paired by index)", GROWTH_PAPER, lead[long], lead[short], "-", name,
+                       lead=True)
 
 
 def half_range(ledger):
@@ -225,7 +235,8 @@ def _half_range_rows(ledger, section, name):
         ledger.training(f"half-range, n = {n}, lambda 0.01 against 0", name, runs[0.01], runs[0.0])
         ledger.compare(section, f"n = {n}: lambda 0.01 ahead of lambda 0",
                        f"{paper[0.01][n][0] - paper[0.0][n][0]:+.3f} (Table 2)",
-                       [runs[0.01][s]["test"] for s in seeds], [runs[0.0][s]["test"] for s in seeds], cost, name)
+                       [runs[0.01][s]["test"] for s in seeds], [runs[0.0][s]["test"] for s in seeds], cost, name,
+                       lead=True)                 # Table 2's message: the regularizer helps
     return set(lengths)
 
 
@@ -420,7 +431,8 @@ def page_of(section):
 
 
 def glance(rows):
-    """The README's table: per section of the ledger, its first measured claim (the paper's value, ours,
+    """The README's table: per section of the ledger, its first measured claim (a figure's message first,
+    `Ledger.add`'s lead; the paper's value, ours,
     the verdict), how many claims have each verdict, and the experiment's page."""
     lines = [GLANCE[0], "| experiment | first measured claim | paper | ours | verdict | all its claims | page |",
              "|---|---|---|---|---|---|---|"]
