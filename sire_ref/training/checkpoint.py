@@ -43,11 +43,12 @@ def save(path, state):
     write_npz(path, {k: backend.to_numpy(v) for k, v in arrays.items()})
 
 
-def _read(path):
-    """(meta, {name: host array}) with every array read (and its CRC checked) now."""
+def _read(path, only_meta=False):
+    """(meta, {name: host array}) with every array read (and its CRC checked) now; only_meta: the
+    meta record alone (the arrays are neither read nor checked), with an empty dict."""
     try:
         with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
+            arrays = {k: z[k] for k in z.files if not only_meta or k == "meta"}
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as err:
         raise CorruptFileError(path, f"not a readable checkpoint (truncated, empty or damaged: "
                                      f"{type(err).__name__}: {err})",
@@ -63,6 +64,12 @@ def _read(path):
                                      f"format {FORMAT}",
                                "use another output folder, or move it aside to restart the run")
     return meta, arrays
+
+
+def read_meta(path):
+    """The meta record of a checkpoint (epoch, config, best, done, stopped, lr_scale, epoch_seconds, ...)
+    without reading its arrays: what a sweep's --status shows. CorruptFileError as `load`."""
+    return _read(path, only_meta=True)[0]
 
 
 def load(path, xp):

@@ -1,11 +1,12 @@
 r"""What every experiment shares: `cli` (the common command line), `sweep` (runs in parallel, on a local
 Dask cluster or one you pass), `report` (tables, selection, paired differences, figures, provenance) and
 `ledger` (the reproduction ledger `figures/README.md`, generated from the records) with `run_tables` (the
-experiment pages' tables of every run a verdict rests on, generated from the same records).
+experiment pages' tables of every run a verdict rests on, generated from the same records), and `status`
+(a sweep's `--status`: where each run stands).
 
 ## Sweeps on a cluster (Dask)
 
-Every experiment is a sweep of independent runs (`experiments/sweep.py`), run by Dask distributed:
+Every experiment is a sweep of independent runs (`sweep.py`), run by Dask distributed:
 
 - `--jobs 1` (default): one run after another in the command's own process;
 - `--jobs N`: an embedded Dask `LocalCluster` of N worker processes, one thread each with BLAS
@@ -46,4 +47,7 @@ How big is each paper preset? `--dry-run` counts the runs, times a few training 
 validation pass of each kind of run on this machine, prices the sweep as if every run used all its
 epochs (an upper bound: runs stop at a plateau), and writes the price to `<out>/dry_run_<experiment>.json`;
 the ledger (`figures/README.md`) gives each claim we have not run with its price from those records.
+Where does a long sweep stand? `--status` (`status.py`) lists each run as finished, resumable (the
+epoch its checkpoint reached, its best validation metric, its training time so far) or not started,
+from the records and checkpoints, and trains nothing.
 """

@@ -19,6 +19,7 @@ from ...base import backend
 from ...base.io import write_json
 from ...training.loop import epoch_seconds
 from .report import provenance
+from .status import print_status
 from .sweep import SCHEDULER_ENV, SweepFailed, run_sweep
 
 DEFAULT_OUT = "results"     # not tracked by git: a user's runs never touch the committed figures/
@@ -82,6 +83,10 @@ def parse_args(module, doc, presets, argv, add_arguments=None):
     parser.add_argument("--dry-run", action="store_true",
                         help="print the number of runs, their cost measured by a short timing probe "
                              "here, and the total CPU-hours; train nothing")
+    parser.add_argument("--status", action="store_true",
+                        help="print where each run of this command stands (finished, resumable from "
+                             "its checkpoint at epoch E, not started), read from --out and the "
+                             "checkpoints; train nothing")
     args = parser.parse_args(argv)
     for key, value in presets[args.preset].items():
         if getattr(args, key, None) is None:
@@ -114,10 +119,13 @@ def unwritable(folder):
 
 
 def sweep(args, runner, specs, out_dir, estimate):
-    """Run `specs` as the command line asks: returns {name: result}, or None after a --dry-run.
+    """Run `specs` as the command line asks: returns {name: result}, or None after a --dry-run or --status.
 
     estimate(specs) -> [(label, seconds per run, count)] prices the runs (--dry-run). A failed
     run exits with status 1 (after the others finished), an unreachable scheduler with 2."""
+    if args.status:
+        print_status(specs, out_dir, args.checkpoint_dir, args.scheduler)
+        return None
     if args.dry_run:
         priced = estimate(specs)
         print_plan(specs, priced)

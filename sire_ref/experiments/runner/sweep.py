@@ -78,7 +78,7 @@ def execute(runner, spec, checkpoint_dir):
     return result
 
 
-def _finished(out_dir, spec):
+def finished_record(out_dir, spec):
     """The spec's record if it exists and is this spec's, None if it does not exist."""
     path = result_path(out_dir, spec.name)
     if not os.path.exists(path):
@@ -134,7 +134,7 @@ def run_sweep(runner, specs, out_dir, jobs=1, scheduler=None, checkpoint_dir=Non
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     if checkpoint_dir is None and scheduler is None:
         checkpoint_dir = os.path.join(out_dir, "checkpoints")
-    results = {s.name: _finished(out_dir, s) for s in specs}     # damaged records stop us here
+    results = {s.name: finished_record(out_dir, s) for s in specs}     # damaged records stop us here
     pending = [s for s in specs if results[s.name] is None]
     where = (f"on the Dask scheduler at {scheduler}" if scheduler else
              "in this process" if jobs == 1 else f"on a local Dask cluster of {jobs} worker processes")
