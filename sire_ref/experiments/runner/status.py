@@ -17,7 +17,7 @@ import os
 from ...base.io import CorruptFileError
 from ...training import checkpoint
 from .report import run_seconds
-from .sweep import SCHEDULER_ENV, finished_record
+from .sweep import finished_record, where_runs_go
 
 STATES = ("finished", "trained", "resumable", "not started", "damaged")
 
@@ -25,9 +25,7 @@ STATES = ("finished", "trained", "resumable", "not started", "damaged")
 def run_states(specs, out_dir, checkpoint_dir=None, scheduler=None):
     """([(name, state, detail)] in spec order, state one of STATES (module docstring), the checkpoint
     folder read or None); checkpoint_dir and scheduler as run_sweep takes them (None: its defaults)."""
-    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
-    if checkpoint_dir is None and scheduler is None:
-        checkpoint_dir = os.path.join(out_dir, "checkpoints")
+    _, checkpoint_dir = where_runs_go(out_dir, scheduler, checkpoint_dir)
     rows = []
     for spec in specs:
         try:

@@ -78,6 +78,16 @@ def execute(runner, spec, checkpoint_dir):
     return result
 
 
+def where_runs_go(out_dir, scheduler=None, checkpoint_dir=None):
+    """(scheduler, checkpoint_dir) a sweep uses: the scheduler given, else $SIRE_REF_SCHEDULER, else
+    None (this machine); the checkpoint folder given, else <out>/checkpoints on this machine, else None
+    (each remote worker's temp dir)."""
+    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    if checkpoint_dir is None and scheduler is None:
+        checkpoint_dir = os.path.join(out_dir, "checkpoints")
+    return scheduler, checkpoint_dir
+
+
 def finished_record(out_dir, spec):
     """The spec's record if it exists and is this spec's, None if it does not exist."""
     path = result_path(out_dir, spec.name)
@@ -131,9 +141,7 @@ def run_sweep(runner, specs, out_dir, jobs=1, scheduler=None, checkpoint_dir=Non
     checkpoint_dir: where runs checkpoint (None: <out>/checkpoints here, or each worker's temp
     dir with a scheduler). Raises SweepFailed after the others finished if any run raised."""
     _check_specs(specs, jobs)
-    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
-    if checkpoint_dir is None and scheduler is None:
-        checkpoint_dir = os.path.join(out_dir, "checkpoints")
+    scheduler, checkpoint_dir = where_runs_go(out_dir, scheduler, checkpoint_dir)
     results = {s.name: finished_record(out_dir, s) for s in specs}     # damaged records stop us here
     pending = [s for s in specs if results[s.name] is None]
     where = (f"on the Dask scheduler at {scheduler}" if scheduler else
