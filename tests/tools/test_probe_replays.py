@@ -80,7 +80,7 @@ def test_ctrl_c_in_a_sweep_ends_with_the_message_and_status_130_not_a_traceback(
     def runner(spec, checkpoint_dir):
         raise KeyboardInterrupt
 
-    args = SimpleNamespace(dry_run=False, jobs=1, scheduler=None, checkpoint_dir=None)
+    args = SimpleNamespace(dry_run=False, status=False, jobs=1, scheduler=None, checkpoint_dir=None)
     with pytest.raises(SystemExit) as stop:
         cli.sweep(args, runner, [Spec(name="run-0")], str(tmp_path), None)
     assert stop.value.code == 130 and stop.value.__cause__ is None and stop.value.__suppress_context__
