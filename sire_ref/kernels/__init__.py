@@ -38,7 +38,10 @@ equal to the plain path by `tests/exact/test_fast_path.py` and to finite differe
   initial state (`cell.unchecked_forward(..., initial=)`), on the kernels.
 
 Inside a kernel only the recurrence runs step by step (BLAS through `np.dot` in the jitted code); the
-input side and the weight gradients are a few large products, or gathers for tokens. numba's pip
+input side and the weight gradients are a few large products, or gathers for tokens. A batch of
+unequal lengths runs longest first (`layout.longest_first`; outputs come back in the caller's row
+order), so each step's product and gate loops cover only the rows still live (`layout.live_rows`):
+the regularizers' folds over random subsets are about half padding, which the kernels no longer step. numba's pip
 build has no SVML, so `np.tanh` in a jitted loop is a scalar libm call: `kernels/mathfn.py` has a
 float64-accurate tanh and sigmoid built from arithmetic and exponent bits, and for float32 a rational
 tanh (x P(x^2) / Q(x^2), fitted here, absolute error < 4e-7) that runs in float32 SIMD lanes at about
@@ -101,7 +104,10 @@ gradients in float64 (relative error < 1e-12 and < 1e-9), so both sides compute 
 "limit" is the physical floor of the step's matrix products (`tools.bench_experiments.matmul_flops`:
 every weight's three products, forward, dW and dx, over the rows it multiplies, the recurrence and the
 regularizer's folds included) at this machine's single-thread matmul peak; "reached" is limit / time,
-for us and for PyTorch. Elementwise work and memory traffic are not in the limit.
+for us and for PyTorch. Elementwise work and memory traffic are not in the limit. Since the kernels
+step live rows only (after 0.10) the limit counts live row-steps, the regularizers' subsets at their
+drawn sizes; the tables below, older, counted every padded row-step, so their "subset" and SUB limits
+are higher (n = 10 at a 78.3 GFLOP/s peak: 4.22 and 5.73 ms then, 3.57 and 4.43 ms now).
 
 One idle run (0.10 at 6caab17, `figures/bench/idle_0.10_6caab17/`: `apart.json` has every row but the
 12-minute one, which `apart_sire_n1000_w256.json` timed right after it; each framework in a process of its

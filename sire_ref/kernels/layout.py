@@ -12,11 +12,47 @@ Inputs = namedtuple("Inputs", "x_tm tok_tm")                  # dense (T, B, I) 
 Weights = namedtuple("Weights", "w_ih b_ih w_hh b_hh")          # a cell's params (G H, I), (G H,), (G H, H), (G H,)
 
 
-def time_major_inputs(x, dtype):
-    """Inputs(x_tm (T, B, I), tok_tm (T, B)) with the unused one empty: dense x or integer tokens."""
+def time_major_inputs(x, dtype, order=None):
+    """Inputs(x_tm (T, B, I), tok_tm (T, B)) with the unused one empty: dense x or integer tokens;
+    with order (B,) the rows x[order] (the same one copy)."""
     if is_tokens(x):
-        return Inputs(np.empty((0, 0, 0), dtype), np.ascontiguousarray(x.T, dtype=np.int64))
-    return Inputs(np.ascontiguousarray(x.transpose(1, 0, 2)), np.empty((0, 0), np.int64))
+        tok = x.T if order is None else x.T[:, order]
+        return Inputs(np.empty((0, 0, 0), dtype), np.ascontiguousarray(tok, dtype=np.int64))
+    x_tm = x.transpose(1, 0, 2)
+    return Inputs(np.ascontiguousarray(x_tm if order is None else x_tm[:, order]), np.empty((0, 0), np.int64))
+
+
+def longest_first(lengths):
+    """None when lengths (B,) never increase (every step's live rows, t < length, are then the
+    leading ones: `live_rows`), else the stable order that sorts them so. The kernels run on rows
+    in this order, so that each step's products and gate loops skip the rows that have ended: a
+    padded batch of random lengths (the regularizers' subsets) is about half padding."""
+    if lengths.size < 2 or bool(np.all(lengths[:-1] >= lengths[1:])):
+        return None
+    return np.argsort(-lengths, kind="stable")
+
+
+def rows_of(order, B):
+    """The caller's row of each kernel row: order, or 0..B-1 when the rows were not reordered."""
+    return np.arange(B) if order is None else order
+
+
+def caller_rows(a, order, axis=0):
+    """a with its kernel-ordered rows (along axis) put back in the caller's order."""
+    if order is None:
+        return a
+    back = np.empty_like(order)
+    back[order] = np.arange(order.size)
+    return np.take(a, back, axis=axis)
+
+
+@njit(cache=True)
+def live_rows(lengths, t):
+    """How many leading rows are live at step t (t < length) for non-increasing lengths."""
+    n = lengths.shape[0]
+    while n > 0 and lengths[n - 1] <= t:
+        n -= 1
+    return n
 
 
 def weights(params):

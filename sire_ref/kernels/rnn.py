@@ -7,6 +7,9 @@ code); the elementwise work is fused loops (kernels.mathfn.tanh vectorizes).
 Each step's tanh writes straight into the saved states, from the previous saved state (no per-step
 copy: the forward 16% faster at B 128, H 20, T 100).
 
+Rows run longest first (the wrapper reorders a batch that is not and puts its outputs back), so
+a step's product and tanh cover its live rows (t < length) only, a leading block.
+
 forward:  a_t = xw_t + s_{t-1} W_hh^T;  s_t = tanh(a_t) where t < length, else s_{t-1}
 backward: ds += dstates_t;  da_t = [t < length] ds (1 - s_t^2);  ds = da_t W_hh (active rows);
           dW_ih = sum_t da_t^T x_t;  dW_hh = sum_t da_t^T s_{t-1};  db = sum da;  dx_t = da_t W_ih
@@ -17,7 +20,8 @@ import numpy as np
 from numba import njit
 
 from ..nn.inputs import is_tokens
-from .layout import dw_hh, from_time_major, project_steps, project_steps_backward, time_major_inputs, weights
+from .layout import (caller_rows, dw_hh, from_time_major, live_rows, longest_first, project_steps,
+                     project_steps_backward, rows_of, time_major_inputs, weights)
 from .mathfn import TANH, activate, flush_floor
 
 
@@ -32,20 +36,21 @@ def _forward(inputs, weights, s_init, lengths, xw, states, single):
     w_hh_t = np.ascontiguousarray(w_hh.T)
     for t in range(T):
         s_prev, s = states[t - 1] if t > 0 else s_init, states[t]
-        np.dot(s_prev, w_hh_t, a)
-        for b in range(B):
+        live = live_rows(lengths, t)                 # rows 0..live-1 step; the others carry their state
+        np.dot(s_prev[:live], w_hh_t, a[:live])
+        for b in range(live):
             for h in range(H):
                 a[b, h] += xw[t, b, h] + bias[h]
-        activate(TANH, a.reshape(B * H), s.reshape(B * H), q, bits, single)
-        for b in range(B):
-            if t >= lengths[b]:                      # past its end a row carries its state
-                for h in range(H):
-                    s[b, h] = s_prev[b, h]
+        activate(TANH, a.reshape(B * H)[:live * H], s.reshape(B * H)[:live * H], q, bits, single)
+        for b in range(live, B):
+            for h in range(H):
+                s[b, h] = s_prev[b, h]
 
 
 @njit(error_model="numpy", cache=True)
-def _backward(inputs, weights, states, s_init, lengths, dstates, scratch, floor):
-    """scratch: (da_all like states, dx_tm like x_tm)."""
+def _backward(inputs, weights, states, s_init, lengths, dstates, rows, scratch, floor):
+    """dstates (B, T, H) in the caller's row order, rows: the caller's row of each kernel row;
+    scratch: (da_all like states, dx_tm like x_tm)."""
     w_ih, w_hh = weights.w_ih, weights.w_hh
     da_all, dx_tm = scratch
     T, B, H = states.shape
@@ -53,20 +58,20 @@ def _backward(inputs, weights, states, s_init, lengths, dstates, scratch, floor)
     back = np.empty((B, H), states.dtype)
     for t in range(T - 1, -1, -1):
         da, st = da_all[t], states[t]
+        live = live_rows(lengths, t)
         for b in range(B):                       # one output per loop: each one vectorizes
             for h in range(H):
-                ds[b, h] += dstates[b, t, h]
-            if t >= lengths[b]:
+                ds[b, h] += dstates[rows[b], t, h]
+            if b >= live:
                 da[b] = 0
                 continue
             for h in range(H):
                 da[b, h] = ds[b, h] * (1 - st[b, h] * st[b, h])
-        np.dot(da_all[t], w_hh, back)
-        for b in range(B):
-            if t < lengths[b]:
-                for h in range(H):
-                    v = back[b, h]
-                    ds[b, h] = v if abs(v) >= floor else 0.0      # no subnormals (mathfn.flush_floor)
+        np.dot(da[:live], w_hh, back[:live])
+        for b in range(live):
+            for h in range(H):
+                v = back[b, h]
+                ds[b, h] = v if abs(v) >= floor else 0.0          # no subnormals (mathfn.flush_floor)
     d_w_ih_t = np.zeros((w_ih.shape[1], H), states.dtype)
     project_steps_backward(da_all, inputs, w_ih, 0, T, d_w_ih_t, dx_tm)
     d_w_hh = dw_hh(da_all, states, s_init, 0)
@@ -79,23 +84,30 @@ def forward(params, x, lengths, s_init):
     initial state -> (states (B, T, H), cache).
 
     The large buffers are allocated here by NumPy (huge pages: cheaper first touch than
-    numba's allocator), then filled by the jitted code.
+    numba's allocator), then filled by the jitted code. Rows of unequal lengths run longest
+    first (layout.longest_first) and come back in x's order.
     """
     B, T = x.shape[:2]
     H, dtype = params["s0"].shape[0], params["s0"].dtype
-    inputs = time_major_inputs(x, dtype)
+    order = longest_first(lengths)
+    if order is not None:
+        lengths, s_init = lengths[order], np.ascontiguousarray(s_init[order])
+    inputs = time_major_inputs(x, dtype, order)
     xw, states = np.empty((T, B, H), dtype), np.empty((T, B, H), dtype)
     _forward(inputs, weights(params), s_init, lengths, xw, states, dtype == np.float32)
-    return states.transpose(1, 0, 2), {"inputs": inputs, "states_tm": states, "lengths": lengths,
-                                       "tokens": is_tokens(x), "s_init": s_init}
+    return caller_rows(states, order, axis=1).transpose(1, 0, 2), {
+        "inputs": inputs, "states_tm": states, "lengths": lengths, "tokens": is_tokens(x), "s_init": s_init,
+        "order": order}
 
 
 def backward(params, cache, dstates):
     """dstates (B, T, H) -> (grads of the four weights, dx (B, T, I) or None for tokens,
     ds_init (B, H): the gradient on each row's initial state)."""
-    states, inputs = cache["states_tm"], cache["inputs"]
+    states, inputs, order = cache["states_tm"], cache["inputs"], cache["order"]
     dx_tm = np.empty_like(inputs.x_tm)
     d_w_ih, d_w_hh, db, ds_init = _backward(inputs, weights(params), states, cache["s_init"], cache["lengths"],
-                                            dstates, (np.empty_like(states), dx_tm), flush_floor(states.dtype))
-    dx = None if cache["tokens"] else from_time_major(dx_tm)
-    return {"weight_ih": d_w_ih, "weight_hh": d_w_hh, "bias_ih": db, "bias_hh": db.copy()}, dx, ds_init
+                                            dstates, rows_of(order, states.shape[1]),
+                                            (np.empty_like(states), dx_tm), flush_floor(states.dtype))
+    dx = None if cache["tokens"] else from_time_major(caller_rows(dx_tm, order, axis=1))
+    return ({"weight_ih": d_w_ih, "weight_hh": d_w_hh, "bias_ih": db, "bias_hh": db.copy()}, dx,
+            caller_rows(ds_init, order))

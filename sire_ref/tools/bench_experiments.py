@@ -137,17 +137,19 @@ def matmul_flops(model, params, config, lengths):
     """Matrix-product FLOPs of one training step: each weight W (O, I) costs 2 I O per row it
     multiplies, three times (forward, dW, dx). The rows: B T for the layers applied to every element
     (a set encoder, DeepSets' phi, the cell's input side), B for those applied per set (rho, the
-    head), B Ho Wo for a convolution (I = C k^2). The recurrence W_hh runs B T row-steps for the
-    model, as the kernels run rows to their batch's longest sequence; SIRE "subset" adds N (L - 2)
-    for its fold (the longest subset of N = 128 draws is L - 2 in practice) and 4N for the swapped
-    pairs, "prefix" only the 4N; SUB adds 2N L; the pairs' inputs pass the cell's input side too.
-    Token inputs are gathers (an embedding, the folded GRU input): no product."""
+    head), B Ho Wo for a convolution (I = C k^2). The recurrence W_hh runs one row-step per live
+    (row, step), sum(lengths) for the model (the kernels step no ended row); SIRE "subset" adds the
+    draw's subset sizes for its fold (N = 128 draws: about N (L - 2) / 2) and 4N for the swapped
+    pairs, "prefix" only the 4N; SUB adds twice the subset sizes (about N (L + 2)); the pairs'
+    inputs pass the cell's input side too. The sizes are those of one draw (seed 0) of the step's
+    kind. Token inputs are gathers (an embedding, the folded GRU input): no product."""
     B, T, N = len(lengths), int(lengths.max()), config.reg_samples
-    recurrent = B * T
+    recurrent = int(lengths.sum())
+    draw = _draw_for(config, np.random.default_rng(0), lengths)
     if config.reg == "sire":
-        recurrent += 4 * N + (N * (T - 2) if config.estimator == "subset" else 0)
+        recurrent += 4 * N + (int(draw["size"].sum()) if config.estimator == "subset" else 0)
     elif config.reg == "sub":
-        recurrent += 2 * N * T
+        recurrent += 2 * int(draw["size"].sum())
     tokens = isinstance(getattr(model, "encoder", None), Embedding)   # its table and the layer after it gather
     flops = 0
     for name, w in params.items():

@@ -7,10 +7,10 @@ linear layers, max pooling), dropout in training mode; `objective(...)`
 is one training step's loss: the task loss plus lambda times R_SIRE (Eq. 4.4) or R_SUB
 (Eq. 4.1) on a draw from sire_ref.core.samples, batched the way PyTorch code is usually written:
 
-    SIRE "subset": the gathered subsets x_S run through nn.GRU / nn.RNN (padded, the state read
-                   at position |S| - 1, s0 where |S| = 0), then two cell steps per order;
+    SIRE "subset": the gathered subsets x_S run through nn.GRU / nn.RNN (a packed sequence, its
+                   final state; s0 where |S| = 0), then two cell steps per order;
     SIRE "prefix": s is the forward pass's own state at position t - 1 (no second fold);
-    SUB:           both orders of every subset run as one padded batch of 2N sequences.
+    SUB:           both orders of every subset run as one packed batch of 2N sequences.
 Independent of sire_ref's backward code: autograd differentiates it. Used by
 `python -m sire_ref bench --experiments` (speed) and by tests (same loss as ours).
 """
@@ -119,15 +119,19 @@ def twin(model, params):
 
 
 def _final(module, e_rows, size):
-    """Fold each row of e_rows (N, K, I) over its first size[n] inputs; s0 where size is 0."""
+    """Fold each row of e_rows (N, K, I) over its first size[n] inputs; s0 where size is 0. The
+    rows of unequal lengths go through nn.GRU / nn.RNN as a packed sequence, so that no step is
+    spent on padding (as sire_ref's kernels skip ended rows)."""
     torch = require_torch()
     s0 = module.cell_s0.expand(e_rows.shape[0], -1)
-    if e_rows.shape[1] == 0:
-        return s0
-    states = module.fold(e_rows)
     size = torch.as_tensor(size)
-    last = states[torch.arange(e_rows.shape[0]), (size - 1).clamp(min=0)]
-    return torch.where((size > 0)[:, None], last, s0)
+    rows = torch.nonzero(size > 0).flatten()
+    if rows.numel() == 0:
+        return s0
+    packed = torch.nn.utils.rnn.pack_padded_sequence(e_rows[rows], size[rows], batch_first=True,
+                                                     enforce_sorted=False)
+    _, last = module.rnn(packed, module.cell_s0.expand(1, rows.numel(), -1).contiguous())
+    return s0.index_copy(0, rows, last[0])
 
 
 def sire(module, e, states, draw, estimator):
@@ -147,7 +151,7 @@ def sire(module, e, states, draw, estimator):
 
 
 def sub(module, e, draw):
-    """R_SUB (Eq. 4.1): both orders of every subset as one padded batch."""
+    """R_SUB (Eq. 4.1): both orders of every subset as one packed batch."""
     torch = require_torch()
     N = len(draw["seq"])
     rows = np.arange(N)[:, None]

@@ -52,6 +52,32 @@ def test_numba_through_the_model_and_the_regularizer(cell):
         assert relative_error(r1[k], r2[k]) < 1e-12, k
 
 
+@pytest.mark.parametrize("order", ["longest first", "shortest first", "equal", "drawn"])
+@pytest.mark.parametrize("tokens", [False, True])
+def test_rows_of_any_length_order_equal_the_reference(cell, order, tokens):
+    """The kernels step only the rows still live (longest first: layout.longest_first) and return
+    every output in the caller's row order: states, dx, each row's initial-state gradient (rows
+    from their own states, as the regularizers' folds) and the weights' gradients, for lengths
+    already longest first, reversed, equal, and in a drawn order with ties and a 0."""
+    rng = np.random.default_rng(5)
+    B, T, I, H = 7, 6, 3, 4
+    params, x, _, dstates = random_problem(cell, rng, B, T, I, H)
+    lengths = {"longest first": np.array([6, 5, 5, 3, 2, 1, 0]), "shortest first": np.array([0, 1, 2, 3, 5, 5, 6]),
+               "equal": np.full(B, 4), "drawn": np.array([2, 6, 0, 5, 2, 6, 1])}[order]
+    if tokens:
+        x = rng.integers(0, I, size=(B, T))
+    initial = rng.uniform(-0.8, 0.8, size=(B, H))
+    (ref, ref_cache), (fast, fast_cache) = (cell.unchecked_forward(params, x, lengths, backend, initial=initial)
+                                            for backend in (None, "numba"))
+    assert relative_error(fast, ref) < 1e-12
+    (g_ref, dx_ref, ds_ref), (g, dx, ds) = (cell.unchecked_backward_rows(params, c, dstates)
+                                            for c in (ref_cache, fast_cache))
+    assert relative_error(ds, ds_ref) < 1e-12
+    assert (dx is None) == tokens and (tokens or relative_error(dx, dx_ref) < 1e-12)
+    for k in g_ref:
+        assert relative_error(g[k], g_ref[k]) < 1e-12, k
+
+
 def test_backend_must_match_the_arrays(cell, problem):
     params, x, lengths, _ = problem
     with pytest.raises(ValueError, match="backend must be one of"):

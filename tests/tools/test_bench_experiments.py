@@ -44,15 +44,26 @@ def test_torch_twin_computes_our_objective_and_gradients(name, factory, config, 
 
 
 def test_matmul_flops_count_every_product_of_the_step():
-    """Integer GRU + SIRE subset: the recurrence runs B T rows for the model, 4N more for SIRE's
-    pairs and N (T - 2) for its subset fold; the tokens gather (no input product); the head's two
-    layers run B rows; each product three times. The CNN: each conv over its pixels, fc per image."""
-    name, factory, config, data_factory = next(c for c in CONFIGS if c[0].endswith("sire-subset"))
-    model, params, split, _ = bench_experiments._setup(factory, config, data_factory, "float32")
-    B, T, H, N = 128, int(split.lengths.max()), 80, 128
-    head = 3 * 2 * B * (80 * 100 + 100 * 1)
-    expected = 3 * 2 * 3 * H * H * (B * T + 4 * N + N * (T - 2)) + head
-    assert bench_experiments.matmul_flops(model, params, config, split.lengths) == expected
+    """Integer GRU + SIRE subset: the recurrence runs B T live row-steps for the model (equal
+    lengths), 4N more for SIRE's pairs and the sizes of its subsets for their fold (one draw, seed 0:
+    about N (T - 2) / 2, as the sizes are uniform in 0..T-2); SUB twice its subsets' sizes (uniform
+    in 2..T); the tokens gather (no input product); the head's two layers run B rows; each product
+    three times. The CNN: each conv over its pixels, fc per image."""
+    from sire_ref.core.samples import sample_sire, sample_sub
+    head = 3 * 2 * 128 * (80 * 100 + 100 * 1)
+    for suffix in ("sire-subset", "sub"):
+        name, factory, config, data_factory = next(c for c in CONFIGS if c[0].endswith(f"n=10 {suffix}"))
+        model, params, split, _ = bench_experiments._setup(factory, config, data_factory, "float32")
+        B, T, H, N = 128, int(split.lengths.max()), 80, 128
+        assert np.all(split.lengths == T)
+        if suffix == "sub":
+            fold = 2 * sample_sub(np.random.default_rng(0), split.lengths, N)["size"].sum()
+            assert abs(fold - N * (T + 2)) < 0.2 * N * (T + 2)
+        else:
+            fold = 4 * N + sample_sire(np.random.default_rng(0), split.lengths, N, "subset")["size"].sum()
+            assert abs(fold - 4 * N - N * (T - 2) / 2) < 0.2 * N * (T - 2) / 2
+        expected = 3 * 2 * 3 * H * H * (B * T + fold) + head
+        assert bench_experiments.matmul_flops(model, params, config, split.lengths) == expected, suffix
     name, factory, config, data_factory = next(c for c in CONFIGS if c[0].startswith("mnist cnn"))
     model, params, split, _ = bench_experiments._setup(factory, config, data_factory, "float32")
     B = config.batch_size
