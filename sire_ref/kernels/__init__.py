@@ -90,7 +90,8 @@ python -m sire_ref bench                 # the cells alone on every backend, abo
 fresh draw, clipping where the experiment clips, the Adam update) of each experiment's own model,
 against the same model, regularizer and optimizer written as PyTorch code usually is
 (`tools/torch_twins.py`: nn.GRU / nn.RNN with our parameters, SIRE "subset" by folding the gathered
-subsets, "prefix" from the forward's outputs, SUB as one padded batch). Each framework runs in a
+subsets, "prefix" from the forward's outputs, SUB as one batch; subsets of unequal sizes as packed
+sequences since the kernels skip ended rows, before that padded). Each framework runs in a
 process of its own, as a training run does, and the two take turns call by call (one command; BLAS
 and PyTorch on one thread, float32); `--together` times both in one process instead, as when sire_ref
 is a gradient oracle inside a PyTorch program. Why (0.10): in one process, PyTorch's steps between ours
