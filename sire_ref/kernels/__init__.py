@@ -39,7 +39,7 @@ equal to the plain path by `tests/exact/test_fast_path.py` and to finite differe
 
 Inside a kernel only the recurrence runs step by step (BLAS through `np.dot` in the jitted code); the
 input side and the weight gradients are a few large products, or gathers for tokens. A batch of
-unequal lengths runs longest first (`layout.longest_first`; outputs come back in the caller's row
+unequal lengths runs longest first (`layout.kernel_batch`; outputs come back in the caller's row
 order), so each step's product and gate loops cover only the rows still live (`layout.live_rows`):
 the regularizers' folds over random subsets are about half padding, which the kernels no longer step. numba's pip
 build has no SVML, so `np.tanh` in a jitted loop is a scalar libm call: `kernels/mathfn.py` has a

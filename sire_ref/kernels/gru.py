@@ -21,8 +21,8 @@ import numpy as np
 from numba import njit
 
 from ..nn.inputs import is_tokens
-from .layout import (caller_rows, dw_hh, from_time_major, live_rows, longest_first, project_steps,
-                     project_steps_backward, rows_of, time_major_inputs, weights)
+from .layout import (caller_rows, dw_hh, from_time_major, kernel_batch, live_rows, project_steps,
+                     project_steps_backward, rows_of, weights)
 from .mathfn import SIGMOID, TANH, activate, flush_floor
 
 
@@ -136,14 +136,11 @@ def forward(params, x, lengths, s_init):
 
     The large buffers are allocated here by NumPy, which asks the kernel for huge pages:
     first-touching them costs a quarter of what numba's own allocator costs at T = 1000.
-    Rows of unequal lengths run longest first (layout.longest_first) and come back in x's order.
+    Rows of unequal lengths run longest first (layout.kernel_batch) and come back in x's order.
     """
     B, T = x.shape[:2]
     H, dtype = params["s0"].shape[0], params["s0"].dtype
-    order = longest_first(lengths)
-    if order is not None:
-        lengths, s_init = lengths[order], np.ascontiguousarray(s_init[order])
-    inputs = time_major_inputs(x, dtype, order)
+    order, inputs, lengths, s_init = kernel_batch(x, lengths, s_init, dtype)
     gi = np.empty((_chunk(T, B, H), B, 3 * H), dtype)
     saved = np.empty((5, T, B, H), dtype)            # states, r, z, n, gh_n for every step
     _forward(inputs, weights(params), s_init, lengths, gi, saved, dtype == np.float32)

@@ -32,6 +32,15 @@ def longest_first(lengths):
     return np.argsort(-lengths, kind="stable")
 
 
+def kernel_batch(x, lengths, s_init, dtype):
+    """The kernels' view of a batch -> (order, Inputs, lengths, s_init): its rows longest first
+    when lengths (B,) are unequal (order from `longest_first`), else as given (order None)."""
+    order = longest_first(lengths)
+    if order is not None:
+        lengths, s_init = lengths[order], np.ascontiguousarray(s_init[order])
+    return order, time_major_inputs(x, dtype, order), lengths, s_init
+
+
 def rows_of(order, B):
     """The caller's row of each kernel row: order, or 0..B-1 when the rows were not reordered."""
     return np.arange(B) if order is None else order

@@ -20,8 +20,8 @@ import numpy as np
 from numba import njit
 
 from ..nn.inputs import is_tokens
-from .layout import (caller_rows, dw_hh, from_time_major, live_rows, longest_first, project_steps,
-                     project_steps_backward, rows_of, time_major_inputs, weights)
+from .layout import (caller_rows, dw_hh, from_time_major, kernel_batch, live_rows, project_steps,
+                     project_steps_backward, rows_of, weights)
 from .mathfn import TANH, activate, flush_floor
 
 
@@ -85,14 +85,11 @@ def forward(params, x, lengths, s_init):
 
     The large buffers are allocated here by NumPy (huge pages: cheaper first touch than
     numba's allocator), then filled by the jitted code. Rows of unequal lengths run longest
-    first (layout.longest_first) and come back in x's order.
+    first (layout.kernel_batch) and come back in x's order.
     """
     B, T = x.shape[:2]
     H, dtype = params["s0"].shape[0], params["s0"].dtype
-    order = longest_first(lengths)
-    if order is not None:
-        lengths, s_init = lengths[order], np.ascontiguousarray(s_init[order])
-    inputs = time_major_inputs(x, dtype, order)
+    order, inputs, lengths, s_init = kernel_batch(x, lengths, s_init, dtype)
     xw, states = np.empty((T, B, H), dtype), np.empty((T, B, H), dtype)
     _forward(inputs, weights(params), s_init, lengths, xw, states, dtype == np.float32)
     return caller_rows(states, order, axis=1).transpose(1, 0, 2), {
