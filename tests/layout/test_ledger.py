@@ -89,8 +89,12 @@ def test_the_growth_of_sires_lead_with_the_length_is_the_difference_of_its_leads
         assert rows[:2] == grows                     # Fig. 2's message leads its section, pi-SGD first
         glance = ledger.glance(ledger.build(str(figures))).splitlines()
         assert "| Arithmetic: sum (6.2, Fig. 2) | SIRE's lead over pi-SGD grows" in "\n".join(glance)
+    # a task whose records each hold one length (the quick preset's n = 5 in place of the paper sweep) has no growth
+    shutil.copy(FIGURES / "arithmetic_range.json", figures / "paper_p10" / "arithmetic_range.json")
+    assert json.loads((figures / "paper_p10" / "arithmetic_range.json").read_text())["args"]["lengths"] == [5]
     range_rows = [r for r in ledger.build(str(figures)) if r[0] == "Arithmetic: range (6.2, Fig. 2)"]
-    assert any(r[-1] == "not run" and "scales better" in r[1] for r in range_rows)    # one length only
+    assert any(r[-1] == "not run" and "scales better" in r[1] for r in range_rows)
+    assert not any("grows" in r[1] for r in range_rows)
 
 
 def test_a_resumed_runs_cost_counts_every_sitting():
