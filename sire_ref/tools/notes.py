@@ -180,10 +180,12 @@ img { max-width: 100%; }
 """
 
 
-def _page(title, body, nav):
+def _page(title, body, nav, style):
+    # the style sits in each page, not in a linked file: a page is never drawn (or measured) before its style
+    # arrives, and one page copied on its own still reads right
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{html.escape(title)}</title><link rel="stylesheet" href="notes.css"></head>\n'
+            f'<title>{html.escape(title)}</title><style>{style}</style></head>\n'
             f"<body><header>{nav}<h1>{html.escape(title)}</h1></header>\n{body}\n<footer>{nav}</footer></body></html>\n")
 
 
@@ -200,6 +202,7 @@ def build(out_dir, root=ROOT):
     os.makedirs(out_dir, exist_ok=True)
     lexer, formatter = PythonLexer(stripnl=False, ensurenl=False), HtmlFormatter(nowrap=True)
     names = [page_name(source) for source, _ in READING_PATH]
+    style = CSS + formatter.get_style_defs(".source")
     written = []
     for k, (source, title) in enumerate(READING_PATH):
         path = os.path.join(root, source)
@@ -224,7 +227,7 @@ def build(out_dir, root=ROOT):
         prev_link = f'<a href="{names[k - 1]}">previous</a>' if k else ""
         next_link = f'<a href="{names[k + 1]}">next</a>' if k + 1 < len(names) else ""
         nav = f'<a href="index.html">index</a>{prev_link}{next_link}<a href="{link_to_source}">{source}</a>'
-        _write(out_dir, names[k], _page(title, "\n".join(blocks), nav))
+        _write(out_dir, names[k], _page(title, "\n".join(blocks), nav, style))
         written.append(names[k])
     items = "\n".join(f'<li><a href="{page_name(s)}">{html.escape(t)}</a> <span class="where">{s}</span></li>'
                       for s, t in READING_PATH)
@@ -232,8 +235,7 @@ def build(out_dir, root=ROOT):
              "docstrings and comments beside the lines they explain. Built by <code>python -m sire_ref notes"
              "</code> from the source itself.</p>")
     _write(out_dir, "index.html", _page("sire_ref: annotated notes", f'<div class="prose">{intro}<ol>{items}</ol></div>',
-                                        '<a href="index.html">index</a>'))
-    _write(out_dir, "notes.css", CSS + HtmlFormatter().get_style_defs(".source"))
+                                        '<a href="index.html">index</a>', style))
     return ["index.html"] + written
 
 
