@@ -280,8 +280,10 @@ Where the time goes (profiles of these steps on one core, float32):
   for another product per step; not done).
 - Point clouds at the paper's width 256: the products dominate (the GRU kernel runs at about 58% of the
   peak, the encoder's 2-D products near it), both sides reach 55-69% of the limit at 100 points, and
-  both call a BLAS (OpenBLAS here, MKL/oneDNN in PyTorch), so the ratio sits near 1. At 1000 points
-  PyTorch's backward slows on subnormal gradients, which the kernels flush (below), and we are 3x faster.
+  both call a BLAS (OpenBLAS here, MKL/oneDNN in PyTorch), so the ratio sits near 1. At 1000 points,
+  on the AVX-512 machine of the table, PyTorch's backward slowed on subnormal gradients, which the
+  kernels flush (below), and we were 3x faster; on the AVX2 machine it does not, and the ratio is
+  near 1 there too (0.96x and 1.01x, `figures/bench/idle_ae64d26/`, above).
 - Point-cloud DeepSets (0.10): after its products, the step's largest cost was NumPy's argmax along the
   points' axis (66 ms for one (64, 1000, 256) layer, a strided walk; the max alone takes 13), four
   times a step. `kernels/setpool.py` finds the max and its first winner in one pass over the memory
