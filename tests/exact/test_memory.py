@@ -1,5 +1,6 @@
 """base.memory.keep_freed_memory: after it, a step that allocates and frees a dozen 800 KB arrays
-(a point-cloud layer's size) no longer faults their pages in again each time; train() calls it
+(a point-cloud layer's size), or a few arrays above glibc's largest mmap threshold (32 MB: the GRU's
+saved gates at 1,000 points), no longer faults their pages in again each time; train() calls it
 unless told not to. Each check runs in a fresh process: the setting is the process's."""
 import subprocess
 import sys
@@ -13,12 +14,13 @@ import numpy as np
 from sire_ref.base.memory import keep_freed_memory
 
 applied = keep_freed_memory() if sys.argv[1] == "keep" else None      # at the start, as train() runs it
+count, size = int(sys.argv[2]), int(sys.argv[3])
 
 def faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 def step():
-    kept = [np.ones(200_000, np.float32) for _ in range(12)]     # a step's temporaries, 800 KB each
+    kept = [np.ones(size, np.float32) for _ in range(count)]     # a step's temporaries
     return float(sum(a[-1] for a in kept))
 
 def per_step():
@@ -33,12 +35,14 @@ print(applied, per_step())
 """
 
 
-def test_kept_memory_stops_the_page_faults_of_every_step():
+@pytest.mark.parametrize("count, size", [(12, 200_000), (3, 12_000_000)], ids=["800 KB", "48 MB"])
+def test_kept_memory_stops_the_page_faults_of_every_step(count, size):
     import ctypes
     if not hasattr(ctypes.CDLL(None), "gnu_get_libc_version"):
         pytest.skip("keep_freed_memory sets glibc's malloc; this C library is not glibc")
     def run(mode):
-        out = subprocess.run([sys.executable, "-c", STEP_FAULTS, mode], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, "-c", STEP_FAULTS, mode, str(count), str(size)], capture_output=True,
+                             text=True, check=True)
         applied, faults = out.stdout.split()
         return applied, float(faults)
     assert run("default")[1] > 1000, "the default allocator should fault each step's arrays in again"
