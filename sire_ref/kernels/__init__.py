@@ -228,23 +228,27 @@ parity 2.46x and 1.79x, the pixel GRU at width 32 3.67x and 4.30x, point clouds 
 The full bench again, idle, after the kernels came to step live rows only and to share their batch
 layout (`figures/bench/idle_ae64d26/`: `apart.json` every row, one run, matmul peak 63.2 GFLOP/s, so
 every time above this machine's earlier run; then, right after, the last row again and the integer rows at
-n = 30 with DeepSets, `apart_sire_n1000_w256_rerun.json`, `apart_integer_rerun.json`). Every row is
+n = 30 with DeepSets, `apart_sire_n1000_w256_rerun.json`, `apart_integer_rerun.json`). Every row was
 faster than PyTorch but one: the point-cloud SIRE-GRU at 1,000 points and width 256, timed on this kind of
 machine for the first time, 0.96x and 1.01x in the two runs (ours 19.7 and 18.0 s a step, PyTorch's
 18.9 and 18.3 s). The 3.36x of the table above came from the AVX-512 machine, where PyTorch's backward
-slowed on subnormal gradients (51.4 s); here it does not, so at this row, as at 100 points, both sides
-are bound by the same BLAS products (51-53% of the limit on either side). Our step without the
-regularizer took 13.3 and 12.8 s in the same runs, so the row says the regularizer adds 41-48% on our
-side; that share is not the regularizer's work (two GRU steps for 200 pairs beside a 1,000-step GRU),
-and it is not traced to its end: in a profile of our step alone, with the regularizer and without,
-the two were within a few percent; a step that follows a pause of a minute spent seconds more in the
-kernel (system time) on the same number of page faults, and the bench's turns pause each process while
-the other side's steps run (about 35 s at this row), while this machine runs DAMON's "pageout" scheme
-on memory idle for 60 s (`/sys/kernel/mm/damon/admin/kdamonds/0`). A training run never pauses, so read
-this row's ratio and share as an upper bound on what the pauses cost it; the bench does not correct
-for it. The other rows move between runs by up to a third (the integer GRU at n = 30 without a
-regularizer 1.41x in the full run, 1.80x right after, 2.10x in the run above), so compare one row's
-ratios across runs, not its times. The full run's ratios by kind: parity 2.46x (RNN) and 1.85x
+slowed on subnormal gradients (51.4 s); here it does not, and both sides are bound by the same BLAS
+products (51-53% of the limit on either side). Our step without the regularizer took 13.3 and 12.8 s in
+the same runs, so the row said the regularizer adds 41-48% on our side, far more than its work (two GRU
+steps for 200 pairs beside a 1,000-step GRU). Traced: every step faulted in its arrays above glibc's
+32 MB mmap maximum (the GRU's saved gates alone are 1 GB at this row), mapped anew each step, and a
+step that followed a pause spent seconds more in the kernel (system time) on the same faults; the bench's
+turns pause each process while the other side's steps run (about 35 s at this row), our regularized
+step comes right after that pause, and this machine runs DAMON's "pageout" scheme on memory idle for
+60 s (`/sys/kernel/mm/damon/admin/kdamonds/0`). Since `base.memory.keep_freed_memory` turns glibc's
+mappings and trimming off, a step faults nothing in, and the same rows, idle, right after
+(`figures/bench/nommap_a7bb6b2/apart.json`, one run, matmul peak 83.8 GFLOP/s: a faster spell of the
+machine, so compare ratios) give this row 1.21x (ours 12.2 s, PyTorch's 14.8 s; PyTorch gains from the
+setting too) and the regularizer's share 4% (PyTorch's 7%); the other rows at width 256 1.16x (100
+points, SIRE-GRU), 1.45x and 1.50x (DeepSets), the pixel GRU at width 128 1.59x and 1.33x (with SIRE),
+within the swings of the runs before. Rows move between runs by up to a third (the integer GRU at n = 30
+without a regularizer 1.41x in the full run, 1.80x right after, 2.10x in the run above), so compare one
+row's ratios across runs, not its times. The full run's ratios by kind: parity 2.46x (RNN) and 1.85x
 (DeepSets), the integer GRU 1.41-2.20x (its "prefix" rows 1.81-1.99x), integer DeepSets 1.56x, the pixel
 GRU 1.50-4.02x, the CNN 1.51x (quick) and 1.73x (the paper's widths), the point clouds at width 32
 1.47-1.81x and at width 256 1.18-1.64x besides the row above; the integer GRU's epochs 1.91-2.28x. The
@@ -283,7 +287,8 @@ Where the time goes (profiles of these steps on one core, float32):
   both call a BLAS (OpenBLAS here, MKL/oneDNN in PyTorch), so the ratio sits near 1. At 1000 points,
   on the AVX-512 machine of the table, PyTorch's backward slowed on subnormal gradients, which the
   kernels flush (below), and we were 3x faster; on the AVX2 machine it does not, and the ratio is
-  near 1 there too (0.96x and 1.01x, `figures/bench/idle_ae64d26/`, above).
+  near 1 there too (0.96x and 1.01x, `figures/bench/idle_ae64d26/`, 1.21x once no step faults its
+  memory in, `figures/bench/nommap_a7bb6b2/`, above).
 - Point-cloud DeepSets (0.10): after its products, the step's largest cost was NumPy's argmax along the
   points' axis (66 ms for one (64, 1000, 256) layer, a strided walk; the max alone takes 13), four
   times a step. `kernels/setpool.py` finds the max and its first winner in one pass over the memory
