@@ -35,8 +35,10 @@ print(applied, per_step())
 """
 
 
-@pytest.mark.parametrize("count, size", [(12, 200_000), (3, 12_000_000)], ids=["800 KB", "48 MB"])
-def test_kept_memory_stops_the_page_faults_of_every_step(count, size):
+# floor: the fewest faults a step of the default allocator can take; NumPy asks for huge pages above
+# 4 MB, and where the kernel grants them 3 x 48 MB is 72 faults of 2 MB
+@pytest.mark.parametrize("count, size, floor", [(12, 200_000, 1000), (3, 12_000_000, 50)], ids=["800 KB", "48 MB"])
+def test_kept_memory_stops_the_page_faults_of_every_step(count, size, floor):
     import ctypes
     if not hasattr(ctypes.CDLL(None), "gnu_get_libc_version"):
         pytest.skip("keep_freed_memory sets glibc's malloc; this C library is not glibc")
@@ -45,7 +47,7 @@ def test_kept_memory_stops_the_page_faults_of_every_step(count, size):
                              text=True, check=True)
         applied, faults = out.stdout.split()
         return applied, float(faults)
-    assert run("default")[1] > 1000, "the default allocator should fault each step's arrays in again"
+    assert run("default")[1] > floor, "the default allocator should fault each step's arrays in again"
     applied, faults = run("keep")
     assert applied == "True" and faults < 10
 
