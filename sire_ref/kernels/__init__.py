@@ -246,7 +246,8 @@ mappings and trimming off, a step faults nothing in, and the same rows, idle, ri
 machine, so compare ratios) give this row 1.21x (ours 12.2 s, PyTorch's 14.8 s; PyTorch gains from the
 setting too) and the regularizer's share 4% (PyTorch's 7%); the other rows at width 256 1.16x (100
 points, SIRE-GRU), 1.45x and 1.50x (DeepSets), the pixel GRU at width 128 1.59x and 1.33x (with SIRE),
-within the swings of the runs before. Rows move between runs by up to a third (the integer GRU at n = 30
+and the quick rows (`apart_quick.json`, right after) 1.37-3.80x, their epochs 1.59-2.16x, all within
+the swings of the runs before. Rows move between runs by up to a third (the integer GRU at n = 30
 without a regularizer 1.41x in the full run, 1.80x right after, 2.10x in the run above), so compare one
 row's ratios across runs, not its times. The full run's ratios by kind: parity 2.46x (RNN) and 1.85x
 (DeepSets), the integer GRU 1.41-2.20x (its "prefix" rows 1.81-1.99x), integer DeepSets 1.56x, the pixel
