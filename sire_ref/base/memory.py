@@ -17,10 +17,10 @@ got a mapping of its own, returned when freed and faulted in again at the next s
 threshold stops at 2 GB (mallopt takes an int), below what one point-cloud step frees at its top. Measured
 in the bench's row of the point-cloud SIRE-GRU at 1,000 points and width 256 (the GRU's saved gates alone
 are 1 GB a step): 0.96x and 1.01x PyTorch before (`figures/bench/idle_ae64d26/`), 1.21x after
-(`figures/bench/nommap_a7bb6b2/`; the kernels' docs). Numbers are unchanged.
-The cost: the process's resident memory stays at its peak until it exits. `training.train()` calls it (RunOptions: keep_freed_memory=False leaves a
-long-lived process's allocator alone); other C libraries (musl, macOS) have no mallopt, and it does nothing
-there.
+(`figures/bench/nommap_a7bb6b2/`; the kernels' docs). Numbers are unchanged. The cost: the process's
+resident memory stays at its peak until it exits. `training.train()` calls it (RunOptions:
+keep_freed_memory=False leaves a long-lived process's allocator alone); other C libraries (musl, macOS)
+have no mallopt, and it does nothing there.
 """
 import ctypes
 

@@ -230,8 +230,8 @@ def train(model, data, config, out_dir=None, name="run", options=None, log=print
     that spin-wait between them were measured to slow training down, badly so when two
     runs share the 2 cores. With options.keep_freed_memory (the default) the process keeps the
     memory it frees, until it exits (base.memory: otherwise glibc returns a step's arrays to the OS
-    and the next step faults them in again, up to a third of a point-cloud step). on_epoch_end(epoch) is called
-    after each epoch's checkpoint (tests use it to interrupt).
+    and the next step faults them in again, up to a third of a point-cloud step).
+    on_epoch_end(epoch) is called after each epoch's checkpoint (tests use it to interrupt).
     """
     options = RunOptions() if options is None else options
     _check_data(data, config)

@@ -37,7 +37,8 @@ print(applied, per_step())
 
 # floor: the fewest faults a step of the default allocator can take; NumPy asks for huge pages above
 # 4 MB, and where the kernel grants them 3 x 48 MB is 72 faults of 2 MB
-@pytest.mark.parametrize("count, size, floor", [(12, 200_000, 1000), (3, 12_000_000, 50)], ids=["800 KB", "48 MB"])
+@pytest.mark.parametrize("count, size, floor", [(12, 200_000, 1000), (3, 12_000_000, 50)],
+                         ids=["800 KB", "48 MB"])
 def test_kept_memory_stops_the_page_faults_of_every_step(count, size, floor):
     import ctypes
     if not hasattr(ctypes.CDLL(None), "gnu_get_libc_version"):
